@@ -89,22 +89,28 @@ export function resampleToGrid(v: Volume, grid: GridGeometry, opts: ResampleOpti
           out[o] = src[a + sx * b + sxy * c];
           continue;
         }
-        const cx = Math.min(sx - 1, Math.max(0, x));
-        const cy = Math.min(sy - 1, Math.max(0, y));
-        const cz = Math.min(sz - 1, Math.max(0, z));
-        const x0 = Math.min(sx - 2, Math.floor(cx)), y0 = Math.min(sy - 2, Math.floor(cy)), z0 = Math.min(sz - 2, Math.floor(cz));
-        // Axes of length 1 have no neighbour: use the single plane.
-        const X0 = Math.max(0, x0), Y0 = Math.max(0, y0), Z0 = Math.max(0, z0);
-        const fx = sx > 1 ? cx - X0 : 0, fy = sy > 1 ? cy - Y0 : 0, fz = sz > 1 ? cz - Z0 : 0;
-        const dx = sx > 1 ? 1 : 0, dy = sy > 1 ? sx : 0, dz = sz > 1 ? sxy : 0;
-        const b = X0 + sx * Y0 + sxy * Z0;
-        const c00 = src[b] * (1 - fx) + src[b + dx] * fx;
-        const c10 = src[b + dy] * (1 - fx) + src[b + dy + dx] * fx;
-        const c01 = src[b + dz] * (1 - fx) + src[b + dz + dx] * fx;
-        const c11 = src[b + dz + dy] * (1 - fx) + src[b + dz + dy + dx] * fx;
-        out[o] = (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
+        out[o] = trilinearAt(src, sx, sy, sz, x, y, z);
       }
     }
   }
   return createVolume({ ...grid, data: out });
+}
+
+/**
+ * Trilinear interpolation of `data` (dims sx, sy, sz, i fastest) at continuous index (x, y, z),
+ * clamped to the grid; axes of length 1 are treated as constant.
+ */
+export function trilinearAt(data: ArrayLike<number>, sx: number, sy: number, sz: number, x: number, y: number, z: number): number {
+  const cx = Math.min(sx - 1, Math.max(0, x)), cy = Math.min(sy - 1, Math.max(0, y)), cz = Math.min(sz - 1, Math.max(0, z));
+  const x0 = Math.max(0, Math.min(sx - 2, Math.floor(cx)));
+  const y0 = Math.max(0, Math.min(sy - 2, Math.floor(cy)));
+  const z0 = Math.max(0, Math.min(sz - 2, Math.floor(cz)));
+  const fx = sx > 1 ? cx - x0 : 0, fy = sy > 1 ? cy - y0 : 0, fz = sz > 1 ? cz - z0 : 0;
+  const dx = sx > 1 ? 1 : 0, dy = sy > 1 ? sx : 0, dz = sz > 1 ? sx * sy : 0;
+  const b = x0 + sx * y0 + sx * sy * z0;
+  const c00 = data[b] * (1 - fx) + data[b + dx] * fx;
+  const c10 = data[b + dy] * (1 - fx) + data[b + dy + dx] * fx;
+  const c01 = data[b + dz] * (1 - fx) + data[b + dz + dx] * fx;
+  const c11 = data[b + dz + dy] * (1 - fx) + data[b + dz + dy + dx] * fx;
+  return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
 }
