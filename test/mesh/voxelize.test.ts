@@ -58,3 +58,30 @@ describe("voxelize", () => {
     expect(() => voxelize(one.dens, one.mask, { elementSize: 4 })).toThrow(/too small for this element size/);
   });
 });
+
+describe("voxel surface", () => {
+  it("is closed, outward and encloses exactly the element volume; STL has 50 bytes per triangle", async () => {
+    const { voxelSurface, enclosedVolume, stlBinary } = await import("../../lib/mesh/surface.js");
+    // an L-shaped set of 3 elements of 2 mm, rotated axes
+    const g = {
+      dims: [2, 2, 1] as Vec3, elementSize: [2, 2, 2] as Vec3, origin: [5, 6, 7] as Vec3,
+      direction: [0, -1, 0, 1, 0, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number],
+      elements: Int32Array.from([0, 1, 2]),
+    };
+    const s = voxelSurface(g);
+    expect(s.triangles.length / 3).toBe(2 * 14); // an L of 3 cubes has 14 exposed faces
+    expect(enclosedVolume(s)).toBeCloseTo(3 * 8, 9);
+    // closed: every edge is used exactly twice, in opposite directions
+    const edges = new Map<string, number>();
+    for (let t = 0; t < s.triangles.length; t += 3) for (let a = 0; a < 3; a++) {
+      const u = s.triangles[t + a], v = s.triangles[t + ((a + 1) % 3)];
+      edges.set(`${u},${v}`, (edges.get(`${u},${v}`) ?? 0) + 1);
+    }
+    for (const [k, n] of edges) {
+      const [u, v] = k.split(",");
+      expect(n).toBe(1);
+      expect(edges.get(`${v},${u}`)).toBe(1);
+    }
+    expect(stlBinary(s).length).toBe(84 + 50 * 28);
+  });
+});
