@@ -27,7 +27,7 @@ describe("phantom calibration on the synthetic hip scan", () => {
     const truth = scan.phantom.calibration.rodTruth();
     cal.rods.forEach((r, i) => {
       expect(r.name).toBe(truth[i].name);
-      expect(Math.hypot(r.centre[0] - truth[i].centreLine.point[0], r.centre[1] - truth[i].centreLine.point[1])).toBeLessThan(1.0);
+      expect(Math.hypot(r.centre[0] - truth[i].centreLine.point[0], r.centre[1] - truth[i].centreLine.point[1])).toBeLessThan(1.5); // 1.5 pixels; the ROI (0.6 R) keeps 3 mm from the rod edge
     });
     expect(Math.abs(cal.fit.huPerDensity - TRUE_SLOPE) / TRUE_SLOPE).toBeLessThan(0.005);
     expect(Math.abs(cal.fit.intercept)).toBeLessThan(2); // mg/cm3
