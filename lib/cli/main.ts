@@ -28,6 +28,7 @@ const stdio: CliIO = {
 /** Subcommands, loaded lazily so `bct info` does not load the solver. Keyed by their words. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import("./info.js")).infoCommand,
+  "kernel install": async () => (await import("./kernel.js")).kernelInstallCommand,
 };
 
 function help(): string {
