@@ -29,6 +29,7 @@ const stdio: CliIO = {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import("./info.js")).infoCommand,
   "kernel install": async () => (await import("./kernel.js")).kernelInstallCommand,
+  phantom: async () => (await import("./phantom.js")).phantomCommand,
 };
 
 function help(): string {
