@@ -2,8 +2,12 @@
  * CT formation: how the phantom's tissue and density become HU.
  *
  * 1. Scanner relation, at every point: `HU = huBase(tissue) + slope * rhoK`, with rhoK the
- *    K2HPO4-equivalent mineral density (mg/cm3) and huBase from {@link TISSUES} (air -1000, fat
- *    -100, muscle +50, blood +40, water and marrow 0, ...). Default slope 1.25 HU per mg/cm3.
+ *    K2HPO4-equivalent mineral density (mg/cm3) and huBase from {@link TISSUES}. The default scanner
+ *    is a monoenergetic beam at {@link DEFAULT_EFFECTIVE_ENERGY_KEV} keV: the slope is the K2HPO4 /
+ *    water mass-attenuation ratio (K2HPO4 dissolved in an ideal water-equivalent base), and fat,
+ *    muscle, skin, viscera and blood take the CT numbers of the ICRU-46 tissues at that energy (NIST
+ *    tables in lib/calibration/attenuation.ts), so phantom and phantomless calibration see one
+ *    consistent physics. Air, water, marrow and the other tissues keep the {@link TISSUES} values.
  * 2. Partial volume and blur: the point HU field is averaged over each voxel (a box of the voxel
  *    size) and convolved with a separable Gaussian point-spread function of the stated FWHM per
  *    axis. Both are computed on a subgrid `supersampling` times finer than the voxels, extended
@@ -22,6 +26,7 @@ import type { Vec3 } from "../volume/volume.js";
 import { SyntheticError } from "./errors.js";
 import { gaussianAt } from "./rng.js";
 import { tissueHuTable, type TissueName } from "./tissues.js";
+import { massAttenuation, theoreticalHu } from "../calibration/attenuation.js";
 
 /** FWHM / sigma of a Gaussian: 2 sqrt(2 ln 2). */
 export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
@@ -42,10 +47,26 @@ export interface ScannerModel {
   huRange: [number, number];
 }
 
-/** Default scanner: slope 1.25 HU per mg/cm3, PSF FWHM 1.2 mm in-plane and 1.4 mm along z, noise SD 12 HU, 3x3x3 subsamples. */
+/** Effective energy of the default scanner (keV): a typical 120 kVp clinical CT beam is about 60-70 keV effective. */
+export const DEFAULT_EFFECTIVE_ENERGY_KEV = 70;
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const E_EFF = DEFAULT_EFFECTIVE_ENERGY_KEV;
+const MUSCLE_HU = round2(theoreticalHu("muscle", E_EFF));
+
+/**
+ * Default scanner: 70 keV effective (slope about 1.59 HU per mg/cm3 K2HPO4; fat -78.5, muscle +43.1,
+ * blood +56.4 HU), PSF FWHM 1.2 mm in-plane and 1.4 mm along z, noise SD 12 HU, 3x3x3 subsamples.
+ */
 export const DEFAULT_SCANNER: ScannerModel = {
-  slope: 1.25,
-  tissueHu: {},
+  slope: round2(massAttenuation("k2hpo4", E_EFF) / massAttenuation("water", E_EFF) * 1000) / 1000,
+  tissueHu: {
+    fat: round2(theoreticalHu("adipose", E_EFF)),
+    muscle: MUSCLE_HU,
+    skin: MUSCLE_HU,
+    viscera: MUSCLE_HU,
+    blood: round2(theoreticalHu("blood", E_EFF)),
+  },
   psfFwhmMm: [1.2, 1.2, 1.4],
   noiseSdHu: 12,
   supersampling: 3,

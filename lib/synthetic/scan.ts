@@ -13,7 +13,7 @@ import { fullBox, renderPhantom } from "./render.js";
 import { checkSeed } from "./rng.js";
 
 /** Version of the generator; recorded in every truth file. Bump it when any output byte changes. */
-export const GENERATOR_VERSION = "1.0.0";
+export const GENERATOR_VERSION = "1.1.0";
 
 /** The default seed. */
 export const DEFAULT_SEED = 1;

@@ -64,6 +64,9 @@ export async function writeScanDataset(scan: HipScan | SpineScan, dir: string): 
     patientId: `BCT-PHANTOM-${scan.kind.toUpperCase()}`,
     studyInstanceUid: phantomUid(scan.kind, "study", scan.seed),
     seriesInstanceUid: phantomUid(scan.kind, "series", scan.seed),
+    frameOfReferenceUid: phantomUid(scan.kind, "frame-of-reference", scan.seed),
+    // A fixed date: regenerating gives byte-identical files.
+    studyDateTime: { date: "20260101", time: "000000" },
     rescaleSlope: 1,
     rescaleIntercept: 0,
     sliceThickness: scan.grid.spacing[2],

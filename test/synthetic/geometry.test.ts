@@ -7,6 +7,7 @@ import { SpinePhantom } from "../../lib/synthetic/spine-phantom.js";
 import { DEFAULT_SPINE_GRID, spineTruth } from "../../lib/synthetic/spine-scan.js";
 import { generateScan } from "../../lib/synthetic/scan.js";
 import { TISSUE } from "../../lib/synthetic/tissues.js";
+import { DEFAULT_SCANNER } from "../../lib/synthetic/ct-formation.js";
 import type { GridGeometry } from "../../lib/volume/resample.js";
 import { IDENTITY_DIRECTION, type Vec3 } from "../../lib/volume/volume.js";
 
@@ -159,8 +160,8 @@ describe("femur geometry", () => {
       hu.push(trilinear(prof.surfacePoint.map((c, a) => c + t * prof.inwardDirection[a])));
     }
     const peak = Math.max(...hu);
-    expect(peak).toBeGreaterThan(1.25 * 1100 - 30); // cortical 1100 mg/cm3: 1375 HU, barely blurred at 4 mm
-    const outside = 50, inside = 0; // muscle, marrow
+    expect(peak).toBeGreaterThan(DEFAULT_SCANNER.slope * 1100 - 30); // cortical 1100 mg/cm3, barely blurred at 4 mm
+    const outside = DEFAULT_SCANNER.tissueHu.muscle!, inside = 0; // muscle, marrow
     const up = hu.findIndex((h) => h > (peak + outside) / 2);
     let down = up;
     while (hu[down] > (peak + inside) / 2) down++;

@@ -30,6 +30,10 @@ export interface DicomWriteOptions {
   rescaleIntercept?: number;
   /** SliceThickness (0018,0050) in mm. Default: the k spacing. */
   sliceThickness?: number;
+  /** FrameOfReferenceUID (0020,0052). Default: a new UID. */
+  frameOfReferenceUid?: string;
+  /** Study date and time written (DICOM DA "YYYYMMDD" and TM "HHMMSS"). Default: now. */
+  studyDateTime?: { date: string; time: string };
 }
 
 /**
@@ -107,15 +111,17 @@ export async function writeDicomSeries(volume: Volume, dir: string, opts: DicomW
   const normal = [row[1] * col[2] - row[2] * col[1], row[2] * col[0] - row[0] * col[2], row[0] * col[1] - row[1] * col[0]];
   const studyUid = opts.studyInstanceUid ?? newUid();
   const seriesUid = opts.seriesInstanceUid ?? newUid();
-  const frameOfReferenceUid = newUid();
-  const { date, time } = today();
+  const frameOfReferenceUid = opts.frameOfReferenceUid ?? newUid();
+  const { date, time } = opts.studyDateTime ?? today();
   const ds = formatDecimalString;
   const { DicomDict } = dcmjs().data;
   await mkdir(dir, { recursive: true });
   const digits = Math.max(4, String(nz).length);
   const paths: string[] = [];
   for (let k = 0; k < nz; k++) {
-    const sopInstanceUid = newUid();
+    // With a given series UID, instance UIDs derive from it (series.N), so a rewrite gives identical files.
+    const derived = opts.seriesInstanceUid ? `${seriesUid}.${k + 1}` : "";
+    const sopInstanceUid = derived && derived.length <= 64 ? derived : newUid();
     const position = [0, 1, 2].map((c) => origin[c] + k * spacing[2] * kAxis[c]);
     const meta: DicomDataset = {
       "00020001": el("OB", new Uint8Array([0, 1]).buffer),
