@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { KernelError } from "./errors.js";
-import { bctPackage } from "./package-root.js";
+import { bctPackage } from "../lib/package-root.js";
 import { KERNEL_NAME, kernelDir, kernelSpec, launcherPath, userJupyterDataDir, type KernelSpec } from "./kernelspec.js";
 
 /** Options of {@link installKernel}. */

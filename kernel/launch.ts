@@ -19,7 +19,7 @@ import { setKernelBridge } from "./bridge.js";
 import type { CellError } from "./cell-error.js";
 import { KernelError } from "./errors.js";
 import { CellReporter, CellRunner, type CellIO, type ExecuteRequestContent } from "./execution.js";
-import { bctPackage } from "./package-root.js";
+import { bctPackage } from "../lib/package-root.js";
 import { hookPackageResolution, hookTslabCompiler, packagePaths } from "./resolve-hooks.js";
 import { expandShorthandProperties, type ShorthandCompiler } from "./shorthand.js";
 

@@ -14,7 +14,7 @@
  */
 import Module from "node:module";
 import { join } from "node:path";
-import type { PackageInfo } from "./package-root.js";
+import type { PackageInfo } from "../lib/package-root.js";
 
 /**
  * The compiler-option `paths` that map the package name to its build output, and any other bare

@@ -10,7 +10,7 @@ import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { executeNotebook, findJupyter, privateKernelEnv, type ExecutedNotebook } from "./nbconvert.js";
-import { bctPackage } from "./package-root.js";
+import { bctPackage } from "../lib/package-root.js";
 
 /** The notebooks folder of the package. */
 export function notebooksDir(): string {

@@ -20,6 +20,8 @@ export interface TriangleSurface {
   triangles: Uint32Array;
   /** For each vertex, the grid node index i + (nx+1)(j + (ny+1)k) it sits on. */
   vertexNode: Int32Array;
+  /** For each triangle, the index (into `elements`) of the element whose face it is. */
+  triangleElement: Int32Array;
 }
 
 // The 6 faces of a unit cube: neighbour offset and 4 corner offsets (counter-clockwise seen from outside).
@@ -42,6 +44,7 @@ export function voxelSurface(g: Pick<ElementGrid, "dims" | "elementSize" | "orig
   const vertexOf = new Map<number, number>();
   const nodes: number[] = [];
   const tris: number[] = [];
+  const triElem: number[] = [];
   const vid = (i: number, j: number, k: number) => {
     const node = i + (nx + 1) * (j + (ny + 1) * k);
     let v = vertexOf.get(node);
@@ -52,12 +55,14 @@ export function voxelSurface(g: Pick<ElementGrid, "dims" | "elementSize" | "orig
     }
     return v;
   };
-  for (const e of g.elements) {
+  for (let q = 0; q < g.elements.length; q++) {
+    const e = g.elements[q];
     const i = e % nx, j = Math.floor(e / nx) % ny, k = Math.floor(e / (nx * ny));
     for (const f of FACES) {
       if (isActive(i + f.n[0], j + f.n[1], k + f.n[2])) continue;
-      const q = f.c.map(([a, b, c]) => vid(i + a, j + b, k + c));
-      tris.push(q[0], q[1], q[2], q[0], q[2], q[3]);
+      const c4 = f.c.map(([a, b, c]) => vid(i + a, j + b, k + c));
+      tris.push(c4[0], c4[1], c4[2], c4[0], c4[2], c4[3]);
+      triElem.push(q, q);
     }
   }
   const vertices = new Float32Array(nodes.length * 3);
@@ -71,7 +76,7 @@ export function voxelSurface(g: Pick<ElementGrid, "dims" | "elementSize" | "orig
     vertices[3 * v + 1] = o[1] + d[3] * a + d[4] * b + d[5] * c;
     vertices[3 * v + 2] = o[2] + d[6] * a + d[7] * b + d[8] * c;
   }
-  return { vertices, triangles: Uint32Array.from(tris), vertexNode: Int32Array.from(nodes) };
+  return { vertices, triangles: Uint32Array.from(tris), vertexNode: Int32Array.from(nodes), triangleElement: Int32Array.from(triElem) };
 }
 
 /** Enclosed volume (mm^3) of a closed, outward-oriented triangle surface (divergence theorem). */

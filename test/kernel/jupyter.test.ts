@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cellText, executeNotebook, findJupyter, privateKernelEnv, type NotebookJson } from "../../kernel/nbconvert.js";
-import { bctPackage } from "../../kernel/package-root.js";
+import { bctPackage } from "../../lib/package-root.js";
 import { writeNotebook } from "./notebook-fixture.js";
 
 const jupyter = findJupyter();

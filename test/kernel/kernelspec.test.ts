@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { kernelDir, kernelSpec, userJupyterDataDir } from "../../kernel/kernelspec.js";
 import { installKernel, jupyterSeesKernel } from "../../kernel/install.js";
-import { bctPackage } from "../../kernel/package-root.js";
+import { bctPackage } from "../../lib/package-root.js";
 import { KernelError } from "../../kernel/errors.js";
 import { runCli } from "../../lib/cli/main.js";
 

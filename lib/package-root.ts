@@ -1,12 +1,13 @@
 /**
  * Where the bct package lives on disk, found from this file's own location, so the kernelspec and
- * the launcher always point at the checkout they were installed from (no global install).
+ * the launcher always point at the checkout they were installed from (no global install), and the
+ * CLI finds the embedded datasets. Works from the sources and from the build (dist/).
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KernelError } from "./errors.js";
+import { BctError } from "./errors.js";
 
 /** The package.json fields the kernel needs. */
 export interface PackageInfo {
@@ -19,10 +20,10 @@ export interface PackageInfo {
 /**
  * The nearest enclosing package of `from` (a file or folder path, or a `file:` URL).
  * Works from the sources (`kernel/*.ts`) and from the build (`dist/kernel/*.js`).
- * @throws KernelError when no package.json is found above `from`.
+ * @throws BctError when no package.json is found above `from`.
  * @example
  * ```ts
- * import { findPackage } from "bct/kernel/package-root";
+ * import { findPackage } from "bct/lib/package-root";
  * findPackage(import.meta.url).root; // "/home/me/bct"
  * ```
  */
@@ -35,7 +36,7 @@ export function findPackage(from: string): PackageInfo {
       if (pkg.name) return { root: dir, name: pkg.name, version: pkg.version ?? "0.0.0" };
     }
     const up = dirname(dir);
-    if (up === dir) throw new KernelError(`no package.json found above ${from}`);
+    if (up === dir) throw new BctError(`no package.json found above ${from}`);
     dir = up;
   }
 }
@@ -43,4 +44,9 @@ export function findPackage(from: string): PackageInfo {
 /** The bct package this module belongs to. */
 export function bctPackage(): PackageInfo {
   return findPackage(import.meta.url);
+}
+
+/** Absolute path of a file or folder under the package's `datasets/` (the embedded data). */
+export function datasetPath(...parts: string[]): string {
+  return join(bctPackage().root, "datasets", ...parts);
 }
