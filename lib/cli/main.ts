@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import("./info.js")).infoCommand,
   "kernel install": async () => (await import("./kernel.js")).kernelInstallCommand,
   phantom: async () => (await import("./phantom.js")).phantomCommand,
+  "fe solve": async () => (await import("./fe-solve.js")).feSolveCommand,
 };
 
 function help(): string {
