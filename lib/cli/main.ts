@@ -28,9 +28,10 @@ const stdio: CliIO = {
 /** Subcommands, loaded lazily so `bct info` does not load the solver. Keyed by their words. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import("./info.js")).infoCommand,
+  analyze: async () => (await import("./analyze.js")).analyzeCommand,
   "kernel install": async () => (await import("./kernel.js")).kernelInstallCommand,
-  phantom: async () => (await import("./phantom.js")).phantomCommand,
   "fe solve": async () => (await import("./fe-solve.js")).feSolveCommand,
+  phantom: async () => (await import("./phantom.js")).phantomCommand,
 };
 
 function help(): string {

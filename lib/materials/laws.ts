@@ -215,3 +215,21 @@ export function yieldLaw(id: string): YieldLaw {
   if (!law) throw new MaterialLawError(`unknown yield law "${id}"; known: ${YIELD_LAWS.map((l) => l.id).join(", ")}`);
   return law;
 }
+
+/**
+ * Keyak 2005 post-yield behaviour of bone as functions of ash density (g/cm3): elastic, perfectly
+ * plastic at the yield stress S over a plateau strain eps_AB, linear softening at E_p down to
+ * sigma_min, then perfectly plastic (bct-reference.md §2 ✔, constants as in the open
+ * re-implementation by A. Sas 2019; check them in Clin Orthop Relat Res 437:219 before clinical use).
+ * Keyak treats bone with rhoAsh >= 0.8 g/cm3 as cortical (◇).
+ */
+export const KEYAK2005_POST_YIELD = {
+  citation: "Keyak JH et al. 2005, Clin Orthop Relat Res 437:219-228 (constants as in A. Sas 2019)",
+  corticalAshDensity: 0.8,
+  /** Plastic plateau length eps_AB. */
+  plateauStrain: (rhoAsh: number, cortical: boolean) => (cortical ? Math.max(0, 0.0184 - 0.01 * rhoAsh) : 0.00189 + 0.0241 * rhoAsh),
+  /** Softening modulus E_p (MPa, negative). */
+  softeningModulus: (rhoAsh: number, cortical: boolean) => (cortical ? -1000 : -2080 * Math.pow(rhoAsh, 1.45)),
+  /** Minimum (residual) stress sigma_min (MPa). */
+  minimumStress: (rhoAsh: number) => 43.1 * Math.pow(rhoAsh, 1.81),
+} as const;

@@ -1,0 +1,245 @@
+/**
+ * `bct analyze [scan] --site hip --sex F|M ...`: the whole BCT pipeline on a scan, with progress on
+ * stderr, `result.json` and a self-contained `report.html` in `--out`, and the result as JSON on
+ * stdout with `--json`. Without a scan it runs on the embedded phantom.
+ * @module
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { PhantomDefinition } from "../calibration/phantom.js";
+import { orthoSlicesBundle } from "../display/slice-view.js";
+import { readNifti } from "../io/nifti/index.js";
+import { readScan } from "../io/scan.js";
+import { sidewaysFall, stance } from "../loading/hip.js";
+import { voxelSurface } from "../mesh/surface.js";
+import { datasetPath } from "../package-root.js";
+import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
+import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
+import type { PipelineProgress } from "../pipeline/progress.js";
+import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCaseFigure } from "../report/figures.js";
+import { reportHtml } from "../report/html.js";
+import type { Sex } from "../strength/classify.js";
+import type { Volume } from "../volume/volume.js";
+import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
+import type { CliIO, Command } from "./main.js";
+
+const OPTIONS: Record<string, OptionSpec> = {
+  site: { type: "string", description: "hip (default) or spine" },
+  level: { type: "string", description: "spine: vertebral level (L1..L5, T11, T12) to take from a TotalSegmentator --labels map" },
+  sex: { type: "string", description: "F or M (for the strength class; default F)" },
+  calibration: { type: "string", description: "phantom (default with --phantom or the embedded scan) or internal" },
+  phantom: { type: "string", description: "calibration phantom certificate (JSON: measure, rodDiameter, rodSpacing, rods[{name, density}])" },
+  element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
+  "load-case": { type: "string", description: "sideways-fall (default) or stance" },
+  labels: { type: "string", description: "label map (NIfTI) holding the femur or the vertebra, instead of automatic segmentation" },
+  label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
+  series: { type: "string", description: "DICOM SeriesInstanceUID when a folder holds several" },
+  nonlinear: { type: "flag", description: "also run the nonlinear pushover; its peak force becomes the strength (minutes)" },
+  out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
+  json: { type: "flag", description: "print the result as JSON on stdout" },
+};
+
+function progressLine(io: CliIO) {
+  return (p: PipelineProgress) => {
+    if (p.phase === "start") return;
+    io.err(`[${p.elapsed.toFixed(1).padStart(5)} s] ${p.stage}: ${p.message}`);
+  };
+}
+
+/** The report of a hip analysis. */
+export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts, source: string): string {
+  const surface = voxelSurface(a.grid);
+  const risk = Float64Array.from(a.linear.risk, (r) => Math.min(r / a.linear.criticalRisk, 2));
+  return reportHtml({
+    title: `bct hip analysis: ${source}`,
+    headline: [
+      [`Femoral strength (${result.loadCase.kind}, ${a.nonlinear ? "nonlinear" : "linear"})`, `${result.strengthN.toFixed(0)} N`],
+      ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, hip)`],
+      ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
+    ],
+    details: [
+      ["Scan", source],
+      ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
+      ["Femur", `${result.femur.side}, head radius ${result.femur.headRadius.toFixed(1)} mm, neck-shaft angle ${result.femur.neckShaftAngleDeg.toFixed(1)} deg, anteversion ${result.femur.anteversionDeg.toFixed(1)} deg`],
+      ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
+      ["Material", `${result.materials.chain.join(" -> ")}, Poisson ${result.materials.poisson}, mean E ${result.materials.meanModulusMPa.toFixed(0)} MPa`],
+      ["Load case", JSON.stringify({ ...result.loadCase, directionLps: result.loadCase.directionLps.map((x) => +x.toFixed(4)) })],
+      ["Strength criterion", `${result.strength.criterion} (${result.strength.mode} governs)`],
+      ["Solver", `${result.solver.preconditioner} PCG, ${result.solver.iterations} iterations, relative residual ${result.solver.relativeResidual.toExponential(2)}, ${result.solver.seconds.toFixed(1)} s`],
+      ["Total time", `${result.seconds.toFixed(1)} s`],
+    ],
+    warnings: result.warnings,
+    sections: [
+      { title: "Calibration fit", figure: calibrationFigure(a.calibration) },
+      {
+        title: "Femur mask over the CT",
+        html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.proximalMask }], title: "proximal femur (red) on the CT, bone window" }).data["text/html"] as string,
+      },
+      { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
+      {
+        title: "Load case",
+        figure: loadCaseFigure(a.grid, a.model, [
+          { name: "head cap (displaced)", nodes: a.bc.headNodes, color: "crimson" },
+          { name: "greater trochanter (ground)", nodes: a.bc.trochanterNodes, color: "royalblue" },
+          { name: "distal cut (fixed)", nodes: a.bc.distalNodes, color: "black" },
+        ], { at: a.landmarks.headCentre, direction: a.bc.directionWorld }, surface),
+        caption: `${result.loadCase.kind}: the head cap moves ${result.loadCase.displacementMm} mm along the arrow`,
+      },
+      ...(a.nonlinear
+        ? [
+            { title: "Force-displacement (nonlinear pushover)", figure: forceDisplacementFigure(a.nonlinear.curve.displacementMm.map((d, i) => ({ displacementMm: d, forceN: a.nonlinear!.curve.forceN[i] })), a.nonlinear.strengthN, a.nonlinear.stiffnessNPerMm) },
+            {
+              title: "Yielded region",
+              figure: elementFieldFigure(a.grid, a.nonlinear.yieldMode, "0 elastic, 1 tension, 2 compression", "elements yielded at the end of the pushover", [0, 2], surface),
+            },
+          ]
+        : []),
+      {
+        title: "Failure risk",
+        figure: elementFieldFigure(a.grid, risk, "risk / critical", "principal strain over its limit, relative to the critical element", [0, 2], surface),
+        caption: "1 = the critical level: the elements at or above it (the first 2% of bone volume) fail first under the linear criterion",
+      },
+    ],
+    result,
+  });
+}
+
+/** The report of a spine analysis. */
+export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArtifacts, source: string): string {
+  const surface = voxelSurface(a.grid);
+  const risk = Float64Array.from(a.linear.risk, (r) => Math.min(r / a.linear.criticalRisk, 2));
+  const top = a.landmarks.superiorEndplate.centre;
+  return reportHtml({
+    title: `bct spine analysis: ${source}${result.level ? ` (${result.level})` : ""}`,
+    headline: [
+      ["Vertebral strength (axial compression, linear)", `${result.strengthN.toFixed(0)} N`],
+      ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, spine)`],
+      ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
+    ],
+    details: [
+      ["Scan", source],
+      ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
+      ["Vertebral body", `height ${result.vertebra.heightMm.toFixed(1)} mm, volume ${(result.vertebra.volumeMm3 / 1000).toFixed(1)} cm3, mean density ${result.vertebra.meanDensityMgCm3.toFixed(0)} mg/cm3, endplates ${result.vertebra.endplateAngleDeg.toFixed(1)} deg apart`],
+      ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
+      ["Material", `${result.materials.chain.join(" -> ")}, Poisson ${result.materials.poisson}, mean E ${result.materials.meanModulusMPa.toFixed(0)} MPa`],
+      ["Load case", JSON.stringify(result.loadCase)],
+      ["Strength criterion", `${result.strength.criterion} (${result.strength.mode} governs)`],
+      ["Load at 0.68% apparent strain (Ogo)", `${result.loadAtApparentStrainN} N`],
+      ["Solver", `${result.solver.preconditioner} PCG, ${result.solver.iterations} iterations, relative residual ${result.solver.relativeResidual.toExponential(2)}, ${result.solver.seconds.toFixed(1)} s`],
+      ["Total time", `${result.seconds.toFixed(1)} s`],
+    ],
+    warnings: result.warnings,
+    sections: [
+      { title: "Calibration fit", figure: calibrationFigure(a.calibration) },
+      {
+        title: "Vertebral body mask over the CT",
+        html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.bodyMask }], title: "vertebral body (red) on the CT, bone window" }).data["text/html"] as string,
+      },
+      { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
+      {
+        title: "Load case",
+        figure: loadCaseFigure(a.grid, a.model, [
+          { name: "superior cap (displaced)", nodes: a.bc.superiorNodes, color: "crimson" },
+          { name: "inferior cap (fixed)", nodes: a.bc.inferiorNodes, color: "black" },
+        ], { at: top, direction: a.landmarks.axis.map((x) => -x) }, surface),
+        caption: `the superior cap moves ${result.loadCase.displacementMm} mm along the body axis`,
+      },
+      {
+        title: "Failure risk",
+        figure: elementFieldFigure(a.grid, risk, "risk / critical", "principal strain over its limit, relative to the critical element", [0, 2], surface),
+      },
+    ],
+    result,
+  });
+}
+
+export const analyzeCommand: Command = {
+  summary: "Run the BCT pipeline on a CT scan (default: the embedded hip phantom): strength, class, report.",
+  usage: `bct analyze [scan] [options]\n${formatOptions(OPTIONS)}`,
+  async run(argv, io) {
+    const { positionals, options } = parseArgs(argv, OPTIONS);
+    if (positionals.length > 1) throw new UsageError("give at most one scan");
+    const site = (options.site as string | undefined) ?? "hip";
+    if (site !== "hip" && site !== "spine") throw new UsageError(`--site must be hip or spine, got "${site}"`);
+    const sex = ((options.sex as string | undefined) ?? "F").toUpperCase();
+    if (sex !== "F" && sex !== "M") throw new UsageError(`--sex must be F or M, got "${options.sex}"`);
+    const embedded = positionals.length === 0;
+    const scanPath = embedded ? datasetPath("phantom", site, "dicom") : positionals[0];
+    const phantomFile = (options.phantom as string | undefined) ?? (embedded ? datasetPath("phantom", "calibration-phantom.json") : undefined);
+    const calKind = (options.calibration as string | undefined) ?? (phantomFile ? "phantom" : "internal");
+    if (calKind !== "phantom" && calKind !== "internal") throw new UsageError(`--calibration must be phantom or internal, got "${calKind}"`);
+    if (calKind === "phantom" && !phantomFile) throw new UsageError("--calibration phantom needs --phantom FILE (the phantom's certificate)");
+    const lcName = (options["load-case"] as string | undefined) ?? (site === "hip" ? "sideways-fall" : "compression");
+    if (site === "hip" && lcName !== "sideways-fall" && lcName !== "stance") throw new UsageError(`--load-case for the hip must be sideways-fall or stance, got "${lcName}"`);
+    if (site === "spine" && lcName !== "compression") throw new UsageError(`--load-case for the spine must be compression, got "${lcName}"`);
+    let label = options.label as number | undefined;
+    const level = (options.level as string | undefined)?.toUpperCase();
+    if (level !== undefined) {
+      if (site !== "spine") throw new UsageError("--level is for --site spine");
+      if (label === undefined) {
+        label = TOTALSEGMENTATOR_VERTEBRA_LABELS[level];
+        if (label === undefined) throw new UsageError(`unknown level "${level}"; known: ${Object.keys(TOTALSEGMENTATOR_VERTEBRA_LABELS).join(", ")}`);
+      }
+    }
+    if (options.labels !== undefined && label === undefined) throw new UsageError("--labels needs --label N (or --level for a TotalSegmentator vertebra map)");
+    if (options.labels === undefined && options.label !== undefined) throw new UsageError("--label needs --labels FILE");
+    if (site === "spine" && !embedded && options.labels === undefined) {
+      throw new UsageError("the spine path needs --labels (a vertebra label map, e.g. TotalSegmentator's) with --level or --label for a scan other than the embedded phantom: automatic level naming is not available yet");
+    }
+    const element = (options.element as number | undefined) ?? (site === "hip" ? 1.5 : 1.0);
+    if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
+    if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
+
+    if (embedded) io.err(`note: no scan given: analysing the embedded ${site} phantom ${scanPath}`);
+    const scan = await readScan(scanPath, { seriesUid: options.series as string | undefined });
+    for (const w of scan.warnings) io.err(`warning: ${w}`);
+    const phantom = calKind === "phantom" ? (readJson(phantomFile!) as PhantomDefinition) : undefined;
+    const calibration = phantom ? ({ kind: "phantom", phantom } as const) : ({ kind: "internal" } as const);
+    const labelMap = options.labels ? readNifti(options.labels as string).volume : undefined;
+    let result: HipAnalysisResult | SpineAnalysisResult;
+    let html: () => string;
+    if (site === "hip") {
+      const r = analyzeHip(scan.volume, {
+        sex: sex as Sex, calibration, elementSize: element,
+        loadCase: lcName === "stance" ? stance() : sidewaysFall(),
+        labels: labelMap ? { map: labelMap, label: label! } : undefined,
+        nonlinear: !!options.nonlinear,
+        onProgress: progressLine(io),
+      });
+      result = r.result;
+      html = () => hipReport(scan.volume, r.result, r.artifacts, scanPath);
+    } else {
+      const r = analyzeSpine(scan.volume, {
+        sex: sex as Sex, calibration, elementSize: element,
+        vertebra: labelMap ? { map: labelMap, label: label!, level } : undefined,
+        onProgress: progressLine(io),
+      });
+      result = r.result;
+      html = () => spineReport(scan.volume, r.result, r.artifacts, scanPath);
+    }
+    const out = resolve((options.out as string | undefined) ?? "bct-report");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "result.json"), JSON.stringify(result, null, 1) + "\n");
+    writeFileSync(join(out, "report.html"), html());
+    for (const w of result.warnings) io.err(`warning: ${w}`);
+    if (options.json) io.out(JSON.stringify(result));
+    else {
+      io.out(
+        [
+          `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${result.classification} bone strength (${sex === "F" ? "women" : "men"})`,
+          `stiffness ${result.stiffnessNPerMm} N/mm; ${result.elements} elements of ${element} mm; ${result.seconds.toFixed(1)} s`,
+          `wrote ${join(out, "result.json")} and ${join(out, "report.html")}`,
+        ].join("\n"),
+      );
+    }
+    return 0;
+  },
+};
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path} as JSON: ${(e as Error).message}`);
+  }
+}

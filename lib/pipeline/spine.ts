@@ -1,0 +1,199 @@
+/**
+ * The spine analysis: CT (HU) -> calibrated density -> vertebra mask (a label map, or the bone mask
+ * of the embedded phantom) -> vertebral body (posterior elements removed) -> landmarks -> voxel
+ * model -> axial compression between the endplates -> stiffness, strength, class.
+ *
+ * Vertebral strength is the linear criterion's failure load (the same critical-volume principal
+ * strain criterion as the hip), reported to 10 N; the load at Ogo's 0.68% apparent strain of the body
+ * height is given beside it.
+ *
+ * @example
+ * ```ts
+ * const { result } = analyzeSpine(ct.volume, {
+ *   sex: "F", calibration: { kind: "internal" },
+ *   vertebra: { map: levels, label: TOTALSEGMENTATOR_VERTEBRA_LABELS.L1 },
+ * });
+ * ```
+ * @module
+ */
+import { vertebraLandmarks, type VertebraLandmarks } from "../anatomy/vertebra.js";
+import type { CalibrationFit } from "../calibration/fit.js";
+import type { FeSolution } from "../fe/solve/solve.js";
+import type { VoxelModel } from "../fe/voxel-model.js";
+import { compression, spineBoundaryConditions, type CompressionCase, type SpineBoundaryConditions } from "../loading/spine.js";
+import type { ElementGrid } from "../mesh/voxelize.js";
+import { connectedComponents, fillHoles } from "../segmentation/components.js";
+import { labelMaskOnGrid } from "../segmentation/labels.js";
+import { SegmentationError, thresholdMask, type Mask } from "../segmentation/mask.js";
+import { isolateVertebralBody } from "../segmentation/vertebra.js";
+import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
+import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
+import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
+import { createVolume, type Volume } from "../volume/volume.js";
+import { StageClock, type ProgressListener } from "./progress.js";
+import { calibrateStage, mean, modelStage, solveStage, Warnings, type CalibrationChoice } from "./stages.js";
+
+/** TotalSegmentator "total" (v2) labels of the lumbar and lower thoracic vertebrae (class_map_total.json). */
+export const TOTALSEGMENTATOR_VERTEBRA_LABELS: Readonly<Record<string, number>> = {
+  S1: 26, L5: 27, L4: 28, L3: 29, L2: 30, L1: 31, T12: 32, T11: 33,
+};
+
+/**
+ * Density threshold (mg/cm3 K2HPO4) of the vertebra when no label map is given: below the 150 of the
+ * general bone mask because vertebral trabecular bone is sparse (osteoporotic below 80, normal above
+ * 120 by the ACR categories, bct-reference.md §5); the thin shell holds the rest, filled afterwards.
+ */
+export const SPINE_BONE_THRESHOLD = 100;
+
+/** Options of {@link analyzeSpine}. */
+export interface SpineAnalysisOptions {
+  sex: Sex;
+  calibration: CalibrationChoice;
+  /** The vertebra from a label map; without it the bone mask's most central vertebra is used (the embedded phantom). */
+  vertebra?: { map: Volume; label: number; level?: string };
+  /** Element edge (mm). Default 1.0 (spine, bct-reference.md §3). */
+  elementSize?: number;
+  /** Default "kopperdahl2002" (reference default for the vertebra). */
+  modulusLaw?: string;
+  poisson?: number;
+  loadCase?: CompressionCase;
+  tol?: number;
+  onProgress?: ProgressListener;
+}
+
+/** The JSON-serialisable result of a spine analysis. */
+export interface SpineAnalysisResult {
+  site: "spine";
+  sex: Sex;
+  level?: string;
+  strengthN: number;
+  stiffnessNPerMm: number;
+  classification: StrengthClass;
+  /** Load at 0.68% apparent strain of the body height (Ogo, attributed to Crawford 2003). */
+  loadAtApparentStrainN: number;
+  elementSizeMm: number;
+  elements: number;
+  dofs: number;
+  calibration: { method: string; measure: string; slope: number; intercept: number; r2: number; warnings: string[] };
+  vertebra: Pick<VertebraLandmarks, "centroid" | "axis" | "heightMm" | "volumeMm3" | "endplateAngleDeg"> & { meanDensityMgCm3: number };
+  loadCase: CompressionCase;
+  materials: { law: string; chain: string[]; poisson: number; meanModulusMPa: number };
+  strength: { criterion: string; mode: string; criticalRisk: number; loadAtSolveN: number };
+  solver: { iterations: number; converged: boolean; relativeResidual: number; preconditioner: string; seconds: number; setupSeconds: number };
+  seconds: number;
+  stageSeconds: Record<string, number>;
+  warnings: string[];
+}
+
+/** Intermediate results kept for display. */
+export interface SpineArtifacts {
+  density: Volume<Float32Array>;
+  bodyMask: Mask;
+  calibration: CalibrationFit;
+  landmarks: VertebraLandmarks;
+  grid: ElementGrid;
+  model: VoxelModel;
+  bc: SpineBoundaryConditions;
+  solution: FeSolution;
+  linear: LinearStrengthResult;
+}
+
+/** The component of a bone mask whose centroid is nearest the scan centre (the middle vertebra). */
+function centralComponent(mask: Mask): Mask {
+  const cc = connectedComponents(mask, 6);
+  if (cc.count === 0) throw new SegmentationError("no bone found in the scan: is it calibrated?");
+  const [nx, ny, nz] = mask.dims;
+  const sums = Array.from({ length: cc.count }, () => [0, 0, 0, 0]);
+  for (let p = 0; p < cc.labels.length; p++) {
+    const l = cc.labels[p];
+    if (!l) continue;
+    const s = sums[l - 1];
+    s[0] += p % nx; s[1] += Math.floor(p / nx) % ny; s[2] += Math.floor(p / (nx * ny)); s[3]++;
+  }
+  let best = -1, bestScore = Infinity;
+  const centre = [(nx - 1) / 2, (ny - 1) / 2, (nz - 1) / 2];
+  sums.forEach((s, c) => {
+    if (s[3] < 500) return; // crumbs, not a vertebra
+    const d = Math.hypot(...[0, 1, 2].map((a) => ((s[a] / s[3] - centre[a]) * mask.spacing[a])));
+    if (d < bestScore) { bestScore = d; best = c + 1; }
+  });
+  if (best < 0) throw new SegmentationError("no vertebra-sized bone component found");
+  const out = new Uint8Array(cc.labels.length);
+  for (let p = 0; p < out.length; p++) out[p] = cc.labels[p] === best ? 1 : 0;
+  return createVolume({ dims: mask.dims, spacing: mask.spacing, origin: mask.origin, direction: mask.direction, data: out });
+}
+
+/** Run the spine analysis on a CT volume (HU). */
+export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: SpineAnalysisResult; artifacts: SpineArtifacts } {
+  const clock = new StageClock(opts.onProgress);
+  const warn = new Warnings();
+  const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
+  const density = cal.density;
+  if (Math.max(...ct.spacing) > 2) warn.add("scan", [`the scan's voxels are ${ct.spacing.map((s) => s.toFixed(2)).join(" x ")} mm: coarse for a vertebra; the density is resampled onto ${opts.elementSize ?? 1} mm elements, which cannot restore detail the scan lacks`]);
+  const body = clock.run("segmentation", "vertebral body", () => {
+    let vertebra: Mask;
+    const ws: string[] = [];
+    if (opts.vertebra) {
+      const r = labelMaskOnGrid(opts.vertebra.map, opts.vertebra.label, ct);
+      vertebra = r.mask;
+      ws.push(...r.warnings);
+    } else {
+      // Vertebrae are separated by discs: threshold, keep the most central component, fill it.
+      vertebra = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
+    }
+    const b = isolateVertebralBody(vertebra);
+    return { mask: b.body, warnings: [...ws, ...b.warnings] };
+  });
+  warn.add("segmentation", body.warnings);
+  const landmarks = clock.run("anatomy", "vertebral body landmarks", () => vertebraLandmarks(body.mask),
+    (l) => `height ${l.heightMm.toFixed(1)} mm, volume ${(l.volumeMm3 / 1000).toFixed(1)} cm3`);
+  warn.add("anatomy", landmarks.warnings);
+  const h = opts.elementSize ?? 1.0;
+  const law = opts.modulusLaw ?? "kopperdahl2002";
+  const poisson = opts.poisson ?? 0.3;
+  const { grid, materials: mat, model } = modelStage(clock, warn, density, body.mask, h, law, poisson);
+  // A cap at least one slice deep: the endplates of a coarse scan are stair steps of that size.
+  const lc = opts.loadCase ?? compression({ capDepthMm: Math.max(2, Math.max(...ct.spacing)) });
+  const bc = clock.run("loading", "axial compression between endplate caps", () => spineBoundaryConditions(model, grid, landmarks, lc),
+    (b) => `superior cap ${b.superiorNodes.length} nodes, inferior ${b.inferiorNodes.length}`);
+  warn.add("loading", bc.warnings);
+  const solution = solveStage(clock, warn, model, bc.bcs, opts.tol ?? 1e-6);
+  const cap = solution.references.find((r) => r.set === "SUPERIOR")!;
+  const loadN = Math.abs(cap.reaction[0]);
+  const stiffness = loadN / lc.displacementMm;
+  const linear = clock.run("strength", "linear strength", () =>
+    linearStrength(model, solution.displacement, loadN, { exclude: [bc.superiorNodes, bc.inferiorNodes], excludeNearMm: 1.5, weights: grid.fraction }),
+  (s) => `${s.strengthN.toFixed(0)} N (${s.mode})`);
+  warn.add("strength", linear.warnings);
+  const strengthN = Math.round(linear.strengthN / 10) * 10;
+  let dens = 0, n = 0;
+  for (let p = 0; p < body.mask.data.length; p++) if (body.mask.data[p]) { dens += density.data[p]; n++; }
+  const result: SpineAnalysisResult = {
+    site: "spine",
+    sex: opts.sex,
+    level: opts.vertebra?.level,
+    strengthN,
+    stiffnessNPerMm: Math.round(stiffness),
+    classification: classifyStrength(strengthN, "spine", opts.sex),
+    loadAtApparentStrainN: Math.round(stiffness * OGO_VERTEBRAL_APPARENT_STRAIN * landmarks.heightMm),
+    elementSizeMm: h,
+    elements: model.voxels.length,
+    dofs: 3 * model.nodeGrid.length,
+    calibration: { method: cal.fit.method, measure: cal.fit.measure, slope: cal.fit.slope, intercept: cal.fit.intercept, r2: cal.fit.r2, warnings: cal.warnings },
+    vertebra: {
+      centroid: landmarks.centroid, axis: landmarks.axis, heightMm: landmarks.heightMm, volumeMm3: landmarks.volumeMm3,
+      endplateAngleDeg: landmarks.endplateAngleDeg, meanDensityMgCm3: dens / Math.max(1, n),
+    },
+    loadCase: lc,
+    materials: { law, chain: mat.chain, poisson, meanModulusMPa: mean(mat.modulus) },
+    strength: { criterion: linear.criterion, mode: linear.mode, criticalRisk: linear.criticalRisk, loadAtSolveN: loadN },
+    solver: {
+      iterations: solution.iterations, converged: solution.converged, relativeResidual: solution.relativeResidual,
+      preconditioner: solution.preconditioner, seconds: solution.seconds, setupSeconds: solution.setupSeconds,
+    },
+    seconds: clock.elapsed(),
+    stageSeconds: clock.seconds,
+    warnings: warn.list,
+  };
+  return { result, artifacts: { density, bodyMask: body.mask, calibration: cal.fit, landmarks, grid, model, bc, solution, linear } };
+}

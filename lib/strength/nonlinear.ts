@@ -1,0 +1,485 @@
+/**
+ * Nonlinear pushover: a displacement-controlled elastic-plastic analysis of a voxel model, giving
+ * the force-displacement curve, the strength (peak, or plateau, force; bct-reference.md §4: "Keaveny/
+ * BCT: displacement-controlled nonlinear analysis, strength = peak (or plateau) force" ◇), the
+ * stiffness of the linear first step and a map of the yielded elements.
+ *
+ * **Method.** The control displacement grows in steps. At each step the model is solved with a
+ * per-element *secant* modulus E_s (see `material-state.ts`): solve, take each element's centroid
+ * principal strains, compute E_s from the equivalent strain against the asymmetric yield strains,
+ * solve again with the new moduli, and so on (a fixed-point, Kachanov-type iteration), until the
+ * reaction's estimated error (its change between passes, scaled by the observed linear convergence
+ * rate) is below `forceTol` (relative) or the moduli stop changing. Each step starts from moduli
+ * predicted from the previous step's displacement scaled to the new control displacement.
+ * Each pass is a linear solve of the fast matrix-free voxel solver, warm-started from the previous
+ * pass (and the first pass of a step from the previous step's displacement scaled to the new
+ * control displacement), so later passes cost a fraction of a cold solve.
+ *
+ * **Assumptions and limits** (read before relying on a number):
+ * - Deformation (total-strain) theory: stress is a function of the current total strain, so the
+ *   response is path-independent. That is adequate for monotonic, proportional loading (a pushover)
+ *   but it is **not** an incremental J2/return-mapping plasticity model: elements that unload
+ *   recover along the secant, not elastically, and there is no plastic strain history. The yielded
+ *   map records the step at which an element first yielded (a history the material itself does not
+ *   have).
+ * - The yield surface is the principal-strain criterion (max of eps1/eps_yt and -eps3/eps_yc) at the
+ *   element centroid: one integration point for the material state, isotropic, with Poisson's ratio
+ *   kept at its elastic value after yield (so the yielded material is compressible; true plastic
+ *   flow is near-incompressible).
+ * - Small strains, small displacements (the linear voxel kinematics); no contact, no geometric
+ *   nonlinearity (buckling of thin cortex is not captured).
+ * - With a softening branch the problem loses uniqueness (strain localises into one element band),
+ *   the fixed-point may not converge and the post-peak curve depends on the element size; the peak
+ *   itself is usually stable. Without softening (the default, elastic-perfectly plastic) the curve
+ *   rises to a plateau.
+ * - E_s is floored at `modulusFloor` x E to keep the system positive definite: elements at the floor
+ *   carry more stress than the law says; the result counts them and warns.
+ *
+ * @example
+ * ```ts
+ * import { pushover } from "bct/lib/strength/nonlinear";
+ * // hip: a rigid head cap pushed along its first local axis (see lib/loading/hip.ts)
+ * const { bcs } = hipBoundaryConditions(model, grid, femur, sidewaysFall());
+ * const r = pushover(model, bcs, {
+ *   reaction: { kind: "cap", cap: "HEAD", dof: 0 },
+ *   yield: { kind: "strain", tension: 0.0073, compression: 0.0104 },
+ *   onStep: (p) => console.log(`step ${p.step}: ${p.displacementMm.toFixed(3)} mm, ${p.forceN.toFixed(0)} N`),
+ * });
+ * r.strengthN; r.stiffnessNPerMm; r.curve.forceN; r.yielded;
+ * ```
+ * @module
+ */
+import type { BoundaryCondition, Component } from "../fe/bc.js";
+import { solve, type FeSolution, type SolveOptions } from "../fe/solve/solve.js";
+import type { VoxelModel } from "../fe/voxel-model.js";
+import { principalStrains } from "../fe/post.js";
+import {
+  MODE_NONE, PushoverError, secantMaterial, secantState, type PostYield, type SecantMaterial, type YieldSpec,
+} from "./material-state.js";
+
+export { PushoverError, keyak2005Softening, secantMaterial, type PostYield, type YieldSpec } from "./material-state.js";
+
+/**
+ * Where the load is measured.
+ * - `cap`: the reaction of a rigid cap's reference DOF (`dof` 0..2 translations, 3..5 rotations, in
+ *   the cap's own axes when the cap has local `axes`); `cap` is the cap's `set` name or its index
+ *   among the rigid BCs.
+ * - `nodes`: the sum of nodal reactions of a node set along `component` (a prescribed-displacement
+ *   face).
+ */
+export type ReactionMeasure =
+  | { kind: "cap"; cap: number | string; dof: 0 | 1 | 2 | 3 | 4 | 5 }
+  | { kind: "nodes"; nodes: ArrayLike<number>; component: Component };
+
+/**
+ * The loading: either boundary conditions at some reference displacement, scaled proportionally
+ * (every prescribed value and every force times delta / delta_ref, where delta_ref is the magnitude
+ * of the prescribed value of the load DOF), or a function giving the boundary conditions at a
+ * control displacement delta > 0 (mm, a magnitude; the function applies its own direction).
+ */
+export type PushoverLoading = readonly BoundaryCondition[] | ((displacement: number) => readonly BoundaryCondition[]);
+
+/** Progress of a pushover, once per converged step. */
+export interface PushoverProgress {
+  step: number;
+  /** Planned number of steps (automatic continuation may add more, up to `maxSteps`). */
+  steps: number;
+  displacementMm: number;
+  forceN: number;
+  /** Fraction of elements yielded at this step. */
+  yieldedFraction: number;
+  /** Linear solves (fixed-point passes) of this step. */
+  passes: number;
+  converged: boolean;
+}
+
+/** Options of {@link pushover}; every one has a documented default. */
+export interface PushoverOptions {
+  /** Yield strains or stresses (default: strain limits 0.73% tension / 1.04% compression, Schileo 2014 / Bayraktar 2004). */
+  yield?: YieldSpec;
+  /** Post-yield branch (default perfectly plastic). */
+  postYield?: PostYield;
+  /** Floor of E_s / E (default 1e-3). */
+  modulusFloor?: number;
+  /** Where the force is measured (default: detected, the one cap DOF or node set with a non-zero prescribed displacement). */
+  reaction?: ReactionMeasure;
+  /**
+   * Largest control displacement (mm, > 0). Default automatic: `auto.multiple` x the displacement at
+   * which `auto.yieldFraction` of the elements would yield in the linear solution.
+   */
+  maxDisplacement?: number;
+  /** Steps up to `maxDisplacement` (default 20). */
+  steps?: number;
+  /**
+   * With an automatic `maxDisplacement`, steps of the same size go on past it until a strength is
+   * found, up to this many (default 2 x steps). With a given `maxDisplacement`, default `steps`.
+   */
+  maxSteps?: number;
+  /** Automatic range (defaults: yieldFraction 0.02, multiple 3). */
+  auto?: { yieldFraction?: number; multiple?: number };
+  /** Function loading only: the displacement of the linear trial solve of the automatic range (default 1 mm). */
+  trialDisplacement?: number;
+  /**
+   * Fixed-point convergence: estimated relative error of the reaction, from its change between
+   * passes and the observed convergence rate (default 1e-3).
+   */
+  forceTol?: number;
+  /** Most passes per step (default 30). */
+  maxPasses?: number;
+  /** Plateau: the curve's slope over a step below this fraction of the linear stiffness (default 0.02). */
+  plateauSlope?: number;
+  /** Stop once the strength is found (default true). */
+  stopAtStrength?: boolean;
+  /** Start each step with moduli from the previous displacement scaled to the new step (default true). */
+  predictModuli?: boolean;
+  /** Warm-start each solve from the previous displacement (default true; false only to measure its benefit). */
+  warmStart?: boolean;
+  /** Options of each linear solve (tolerance, preconditioner, engine, ...). */
+  solve?: Omit<SolveOptions, "initialDisplacement">;
+  onStep?: (p: PushoverProgress) => void;
+}
+
+/** One fixed-point pass. */
+export interface PushoverPass {
+  /** Solver (CG) iterations of this pass. */
+  iterations: number;
+  forceN: number;
+  /** Largest |E_s,new - E_s,old| / E over the elements after this pass. */
+  secantChange: number;
+}
+
+/** Result of {@link pushover}: plain data. */
+export interface PushoverResult {
+  /** Strength (N): the peak force, or the plateau force (see `strengthKind`). */
+  strengthN: number;
+  /**
+   * `peak`: the curve fell after a maximum (slope below -`plateauSlope` x the linear stiffness);
+   * `plateau`: its slope fell below `plateauSlope` x the linear stiffness in magnitude; `end`: neither happened before the last step (the strength is then a lower
+   * bound, with a warning).
+   */
+  strengthKind: "peak" | "plateau" | "end";
+  strengthDisplacementMm: number;
+  strengthStep: number;
+  /** Largest force on the whole computed curve (N). */
+  peakForceN: number;
+  /** Stiffness of the linear (first, elastic) solve (N/mm). */
+  stiffnessNPerMm: number;
+  /** The curve, starting at the origin (index 0), then one point per step. Force > 0 resists the imposed displacement. */
+  curve: { displacementMm: number[]; forceN: number[]; yieldedFraction: number[] };
+  /** First step with a yielded element, or null. */
+  firstYield: { step: number; displacementMm: number; forceN: number } | null;
+  /** Per element: 1 if it yielded at any step. */
+  yielded: Uint8Array;
+  /** Per element: the governing mode when it first yielded (0 none, 1 tension, 2 compression). */
+  yieldMode: Uint8Array;
+  /** Per element: the step at which it first yielded (-1: never). */
+  yieldStep: Int32Array;
+  /** Per element at the last step: E_s / E. */
+  secantRatio: Float64Array;
+  /** Per element at the last step: the strain ratio r = max(eps1/eps_yt, -eps3/eps_yc, 0). */
+  strainRatio: Float64Array;
+  /** Nodal displacement (3 per node, mm) at the last step. */
+  displacement: Float64Array;
+  /** Per step: its passes. */
+  history: { step: number; displacementMm: number; converged: boolean; passes: PushoverPass[] }[];
+  /** Linear solves and CG iterations in all. */
+  solves: number;
+  solverIterations: number;
+  seconds: number;
+  inputs: {
+    material: string;
+    reaction: string;
+    maxDisplacementMm: number;
+    stepMm: number;
+    automaticRange: boolean;
+    forceTol: number;
+    plateauSlope: number;
+    modulusFloor: number;
+  };
+  warnings: string[];
+}
+
+/**
+ * Displacement-controlled nonlinear pushover of a voxel model with an elastic-plastic secant
+ * material (asymmetric tension/compression yield). See the module documentation for the method
+ * and its limits.
+ * @throws PushoverError for an ambiguous or missing load DOF, bad options or material inputs;
+ *   ModelError / SolverDivergedError from the solver.
+ * @example
+ * ```ts
+ * // a bar compressed on rollers, top face pushed down
+ * const r = pushover(model, (d) => [...rollers, { kind: "displacement", nodes: top, component: 2, value: -d }], {
+ *   maxDisplacement: 0.5, steps: 10, yield: { kind: "strain", tension: 0.0073, compression: 0.0104 },
+ * });
+ * r.strengthN; // = E A 0.0104 for a homogeneous bar
+ * ```
+ */
+export function pushover(model: VoxelModel, loading: PushoverLoading, options: PushoverOptions = {}): PushoverResult {
+  const t0 = performance.now();
+  const ne = model.voxels.length;
+  const warnings: string[] = [];
+  const mat = secantMaterial(model.modulus, options.yield, options.postYield, options.modulusFloor ?? 1e-3);
+  const forceTol = options.forceTol ?? 1e-3;
+  const maxPasses = options.maxPasses ?? 30;
+  const plateauSlope = options.plateauSlope ?? 0.02;
+  const stopAtStrength = options.stopAtStrength ?? true;
+  const warmStart = options.warmStart ?? true;
+  const predictModuli = options.predictModuli ?? true;
+  const steps = options.steps ?? 20;
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new PushoverError(`steps = ${steps}: need an integer >= 1`);
+  if (!(forceTol > 0)) throw new PushoverError(`forceTol = ${forceTol}: need > 0`);
+
+  // the loading as a function of the control displacement (a magnitude)
+  let bcsAt: (d: number) => readonly BoundaryCondition[];
+  let trialDisplacement: number;
+  let measure: ReactionMeasure;
+  if (typeof loading === "function") {
+    trialDisplacement = options.trialDisplacement ?? 1;
+    if (!(trialDisplacement > 0)) throw new PushoverError(`trialDisplacement = ${trialDisplacement}: need > 0`);
+    bcsAt = loading;
+    measure = options.reaction ?? detectMeasure(loading(trialDisplacement));
+  } else {
+    measure = options.reaction ?? detectMeasure(loading);
+    const ref = Math.abs(prescribedValue(loading, measure));
+    if (!(ref > 0)) throw new PushoverError(`the load DOF (${describeMeasure(measure)}) has no non-zero prescribed displacement to scale`);
+    trialDisplacement = ref;
+    bcsAt = (d) => scaleBcs(loading, d / ref);
+  }
+  const capIndex = measure.kind === "cap" ? findCap(bcsAt(trialDisplacement), measure.cap) : -1;
+  /** Force along the load (positive when it resists the imposed displacement). */
+  const forceOf = (sol: FeSolution, bcs: readonly BoundaryCondition[]): number => {
+    const s = Math.sign(prescribedValue(bcs, measure)) || 1;
+    if (measure.kind === "cap") return s * sol.references[capIndex].reaction[measure.dof];
+    let f = 0;
+    for (let k = 0; k < measure.nodes.length; k++) f += sol.reactions[3 * measure.nodes[k] + measure.component];
+    return s * f;
+  };
+
+  const solveOpts = options.solve ?? {};
+  let solves = 0, solverIterations = 0;
+  const solveWith = (Es: Float64Array, bcs: readonly BoundaryCondition[], u0: Float64Array | undefined): FeSolution => {
+    // a fresh modulus array per solve: solver engines may cache per array
+    const m: VoxelModel = { ...model, modulus: Float64Array.from(Es) };
+    const sol = solve(m, bcs, { ...solveOpts, initialDisplacement: warmStart ? u0 : undefined });
+    solves++;
+    solverIterations += sol.iterations;
+    if (!sol.converged) warnings.push(`a linear solve did not converge (relative residual ${sol.relativeResidual.toExponential(2)}); the curve is approximate`);
+    return sol;
+  };
+
+  // strains -> secant state per element
+  const e1 = new Float64Array(ne), e3 = new Float64Array(ne);
+  const state = new Float64Array(4);
+  const r = new Float64Array(ne), mode = new Uint8Array(ne), floored = new Uint8Array(ne);
+  /** Update Es from a displacement; returns the largest |change| / E. */
+  const update = (u: Float64Array, Es: Float64Array): number => {
+    centroidPrincipalStrains(model, u, e1, e3);
+    let change = 0;
+    for (let e = 0; e < ne; e++) {
+      secantState(mat, e, e1[e], e3[e], state);
+      change = Math.max(change, Math.abs(state[0] - Es[e]) / mat.modulus[e]);
+      Es[e] = state[0];
+      r[e] = state[1];
+      mode[e] = state[2];
+      floored[e] = state[3];
+    }
+    return change;
+  };
+
+  // linear trial solve: stiffness and (if automatic) the range
+  const Es = Float64Array.from(mat.modulus);
+  let automaticRange = false;
+  let maxDisplacement = options.maxDisplacement;
+  let stiffness = NaN;
+  let uPrev: Float64Array | undefined;
+  let dPrev = 0;
+  if (maxDisplacement === undefined) {
+    automaticRange = true;
+    const bcs = bcsAt(trialDisplacement);
+    const sol = solveWith(Es, bcs, undefined);
+    stiffness = forceOf(sol, bcs) / trialDisplacement;
+    centroidPrincipalStrains(model, sol.displacement, e1, e3);
+    for (let e = 0; e < ne; e++) {
+      secantState(mat, e, e1[e], e3[e], state);
+      r[e] = state[1];
+    }
+    const sorted = Float64Array.from(r).sort().reverse();
+    const frac = options.auto?.yieldFraction ?? 0.02;
+    const rf = sorted[Math.min(ne - 1, Math.max(0, Math.ceil(frac * ne) - 1))];
+    if (!(rf > 0)) throw new PushoverError("the linear trial solve strains no element: is the prescribed displacement zero?");
+    maxDisplacement = ((options.auto?.multiple ?? 3) * trialDisplacement) / rf;
+    uPrev = sol.displacement;
+    dPrev = trialDisplacement;
+  }
+  if (!(maxDisplacement > 0)) throw new PushoverError(`maxDisplacement = ${maxDisplacement}: need > 0 (a magnitude)`);
+  const maxSteps = options.maxSteps ?? (automaticRange ? 2 * steps : steps);
+  const dStep = maxDisplacement / steps;
+
+  const curve = { displacementMm: [0], forceN: [0], yieldedFraction: [0] };
+  const yielded = new Uint8Array(ne), yieldMode = new Uint8Array(ne), yieldStep = new Int32Array(ne).fill(-1);
+  const history: PushoverResult["history"] = [];
+  let firstYield: PushoverResult["firstYield"] = null;
+  let strength: { n: number; kind: "peak" | "plateau"; step: number } | null = null;
+  let peak = 0, peakStep = 0, unconvergedSteps = 0;
+  let u: Float64Array = new Float64Array(0);
+  for (let step = 1; step <= maxSteps; step++) {
+    const d = step * dStep;
+    const bcs = bcsAt(d);
+    let guess: Float64Array | undefined = uPrev ? uPrev.map((x) => (x * d) / dPrev) : undefined;
+    // predictor: moduli from the scaled previous displacement (exact while the response is linear)
+    if (guess && predictModuli) update(guess, Es);
+    const passes: PushoverPass[] = [];
+    let F = NaN, converged = false, dFPrev = 0;
+    for (let p = 1; p <= maxPasses; p++) {
+      const sol = solveWith(Es, bcs, guess);
+      const Fp = forceOf(sol, bcs);
+      if (step === 1 && p === 1 && !automaticRange) stiffness = Fp / d; // the elastic solve
+      const change = update(sol.displacement, Es);
+      passes.push({ iterations: sol.iterations, forceN: Fp, secantChange: change });
+      u = sol.displacement;
+      guess = u;
+      const dF = Math.abs(Fp - F);
+      // the fixed point converges linearly: estimate the remaining force error from the last two
+      // changes, |F - F*| ~ dF rho / (1 - rho) with rho = dF / dF_prev (0.5, i.e. dF, until known)
+      const rho = p > 2 && dFPrev > 0 ? Math.min(0.95, dF / dFPrev) : 0.5;
+      dFPrev = dF;
+      F = Fp;
+      if (change <= 1e-9 || (p > 1 && (dF * rho) / (1 - rho) <= forceTol * Math.abs(Fp))) { converged = true; break; }
+    }
+    if (!converged) unconvergedSteps++;
+    uPrev = u;
+    dPrev = d;
+    let nYield = 0;
+    for (let e = 0; e < ne; e++) {
+      if (r[e] > 1) {
+        nYield++;
+        if (!yielded[e]) { yielded[e] = 1; yieldMode[e] = mode[e]; yieldStep[e] = step; }
+      }
+    }
+    if (nYield > 0 && !firstYield) firstYield = { step, displacementMm: d, forceN: F };
+    curve.displacementMm.push(d);
+    curve.forceN.push(F);
+    curve.yieldedFraction.push(nYield / ne);
+    history.push({ step, displacementMm: d, converged, passes });
+    options.onStep?.({ step, steps, displacementMm: d, forceN: F, yieldedFraction: nYield / ne, passes: passes.length, converged });
+    if (F > peak) { peak = F; peakStep = step; }
+    if (!strength && step >= 2) {
+      const slope = (F - curve.forceN[step - 1]) / dStep;
+      if (slope < plateauSlope * stiffness) strength = { n: peak, kind: slope <= -plateauSlope * stiffness ? "peak" : "plateau", step: peakStep };
+    }
+    if (strength && stopAtStrength) break;
+    if (step >= steps && strength) break; // past the planned range: go on only while no strength is found
+  }
+  const last = curve.forceN.length - 1;
+  if (!strength) warnings.push(`no peak or plateau within ${curve.displacementMm[last].toPrecision(3)} mm (${last} steps): the strength is the last/largest force, a lower bound; increase maxDisplacement or maxSteps`);
+  if (unconvergedSteps > 0) warnings.push(`${unconvergedSteps} step(s) did not reach the fixed point in ${maxPasses} passes (force tolerance ${forceTol}); the curve is approximate there`);
+  let nFloor = 0;
+  for (let e = 0; e < ne; e++) nFloor += floored[e];
+  if (nFloor > 0) warnings.push(`${nFloor} element(s) reached the secant modulus floor (${mat.floor} x E) and carry more stress than the material law`);
+  if (!(stiffness > 0)) warnings.push(`the linear stiffness is ${stiffness}: check the sign of the load DOF and the reaction measure`);
+  const strengthStep = strength ? strength.step : peakStep;
+  return {
+    strengthN: strength ? strength.n : peak,
+    strengthKind: strength ? strength.kind : "end",
+    strengthDisplacementMm: curve.displacementMm[strengthStep],
+    strengthStep,
+    peakForceN: peak,
+    stiffnessNPerMm: stiffness,
+    curve,
+    firstYield,
+    yielded, yieldMode, yieldStep,
+    secantRatio: Es.map((x, e) => x / mat.modulus[e]),
+    strainRatio: Float64Array.from(r),
+    displacement: u,
+    history,
+    solves, solverIterations,
+    seconds: (performance.now() - t0) / 1000,
+    inputs: {
+      material: mat.description, reaction: describeMeasure(measure), maxDisplacementMm: maxDisplacement, stepMm: dStep,
+      automaticRange, forceTol, plateauSlope, modulusFloor: mat.floor,
+    },
+    warnings: [...new Set(warnings)],
+  };
+}
+
+/**
+ * Centroid principal strains (largest into eps1, smallest into eps3) of every voxel element: at the
+ * centroid of an axis-aligned brick, dN_a/dx = p_a / (4 hx) (likewise y, z) with p_a = +-1 the
+ * node's natural coordinates.
+ */
+export function centroidPrincipalStrains(model: VoxelModel, u: ArrayLike<number>, eps1: Float64Array, eps3: Float64Array): void {
+  const [hx, hy, hz] = model.spacing;
+  const P = [-1, 1, 1, -1, -1, 1, 1, -1], Q = [-1, -1, 1, 1, -1, -1, 1, 1], R = [-1, -1, -1, -1, 1, 1, 1, 1];
+  const gx = P.map((p) => p / (4 * hx)), gy = Q.map((q) => q / (4 * hy)), gz = R.map((s) => s / (4 * hz));
+  const { conn } = model;
+  const eps = new Float64Array(6);
+  for (let e = 0; e < eps1.length; e++) {
+    let xx = 0, yy = 0, zz = 0, xy = 0, yz = 0, zx = 0;
+    for (let a = 0; a < 8; a++) {
+      const q = 3 * conn[8 * e + a], ux = u[q], uy = u[q + 1], uz = u[q + 2];
+      xx += gx[a] * ux; yy += gy[a] * uy; zz += gz[a] * uz;
+      xy += gy[a] * ux + gx[a] * uy; yz += gz[a] * uy + gy[a] * uz; zx += gz[a] * ux + gx[a] * uz;
+    }
+    eps[0] = xx; eps[1] = yy; eps[2] = zz; eps[3] = xy; eps[4] = yz; eps[5] = zx;
+    const pr = principalStrains(eps);
+    eps1[e] = pr[0];
+    eps3[e] = pr[2];
+  }
+}
+
+/** The one load DOF with a non-zero prescribed displacement, or a PushoverError. */
+function detectMeasure(bcs: readonly BoundaryCondition[]): ReactionMeasure {
+  const found: ReactionMeasure[] = [];
+  let cap = 0;
+  for (const b of bcs) {
+    if (b.kind === "rigid") {
+      b.displacement?.forEach((v, dof) => { if (v !== null && v !== undefined && v !== 0) found.push({ kind: "cap", cap: b.set ?? cap, dof: dof as 0 | 1 | 2 | 3 | 4 | 5 }); });
+      cap++;
+    } else if (b.kind === "displacement" && b.value !== 0) {
+      found.push({ kind: "nodes", nodes: b.nodes, component: b.component });
+    }
+  }
+  if (found.length !== 1) {
+    throw new PushoverError(`${found.length === 0 ? "no" : found.length} non-zero prescribed displacements: pass options.reaction to say where the load is measured`);
+  }
+  return found[0];
+}
+
+function findCap(bcs: readonly BoundaryCondition[], cap: number | string): number {
+  const rigid = bcs.filter((b) => b.kind === "rigid");
+  const i = typeof cap === "number" ? cap : rigid.findIndex((b) => b.set === cap);
+  if (!(i >= 0 && i < rigid.length)) throw new PushoverError(`no rigid cap ${JSON.stringify(cap)} among the ${rigid.length} rigid BC(s)`);
+  return i;
+}
+
+/** The prescribed value of the load DOF (0 if it is not found). */
+function prescribedValue(bcs: readonly BoundaryCondition[], m: ReactionMeasure): number {
+  if (m.kind === "cap") {
+    const rigid = bcs.filter((b) => b.kind === "rigid");
+    const i = typeof m.cap === "number" ? m.cap : rigid.findIndex((b) => b.set === m.cap);
+    const b = rigid[i];
+    return (b && b.kind === "rigid" ? b.displacement?.[m.dof] : 0) ?? 0;
+  }
+  const first = m.nodes.length ? m.nodes[0] : -1;
+  for (const b of bcs) {
+    if (b.kind !== "displacement" || b.component !== m.component || b.value === 0) continue;
+    for (let k = 0; k < b.nodes.length; k++) if (b.nodes[k] === first) return b.value;
+  }
+  return 0;
+}
+
+function describeMeasure(m: ReactionMeasure): string {
+  return m.kind === "cap"
+    ? `reaction of rigid cap ${JSON.stringify(m.cap)}, DOF ${m.dof}`
+    : `sum of reactions of ${m.nodes.length} nodes along ${"xyz"[m.component]}`;
+}
+
+/** Proportional loading: every prescribed value and force times s. */
+function scaleBcs(bcs: readonly BoundaryCondition[], s: number): BoundaryCondition[] {
+  return bcs.map((b): BoundaryCondition => {
+    if (b.kind === "rigid") {
+      return { ...b, displacement: b.displacement?.map((v) => (v === null || v === undefined ? v : v * s)), load: b.load?.map((v) => v * s) };
+    }
+    return { ...b, value: b.value * s };
+  });
+}

@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../helpers/paths.js";
+
+const run = promisify(execFile);
+const BCT = resolve(REPO_ROOT, "bin/bct.js");
+async function bct(...args: string[]) {
+  try {
+    const r = await run(process.execPath, [BCT, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+describe("bct analyze", () => {
+  it("runs the embedded hip phantom with --json, writes result.json and a self-contained report.html", async () => {
+    const out = mkdtempSync(join(tmpdir(), "bct-analyze-"));
+    const r = await bct("analyze", "--json", "--sex", "M", "--out", out);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const k of ["strengthN", "stiffnessNPerMm", "classification", "site", "sex", "elementSizeMm", "elements", "calibration", "seconds", "warnings"]) expect(j).toHaveProperty(k);
+    expect(j.site).toBe("hip");
+    expect(j.sex).toBe("M");
+    expect(["fragile", "low", "normal"]).toContain(j.classification);
+    expect(j.elementSizeMm).toBe(1.5);
+    expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8"))).toEqual(j);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html.split("window.Plotly").length).toBeGreaterThan(1);
+    expect((html.match(/class="bct-plotly"/g) ?? []).length).toBeGreaterThanOrEqual(4); // calibration, modulus, load case, risk
+    expect(html).toMatch(/data:image\/png;base64,/); // the mask over CT slices
+    expect(r.stderr).toMatch(/\[\s*\d+\.\d s\] solve: \d+ iterations, converged/);
+  });
+
+  it("says what is wrong with bad options, without a stack trace", async () => {
+    for (const [args, msg] of [
+      [["--site", "knee"], /--site must be hip or spine/],
+      [["--sex", "X"], /--sex must be F or M/],
+      [["--site", "spine", "--level", "L9", "--labels", "x.nii.gz"], /unknown level "L9"/],
+      [["--calibration", "magic"], /--calibration must be phantom or internal/],
+    ] as [string[], RegExp][]) {
+      const r = await bct("analyze", ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
