@@ -15,7 +15,7 @@ import { readNifti } from "../../lib/io/nifti/index.js";
 import { dilate, erode } from "../../lib/segmentation/morphology.js";
 import { labelMask } from "../../lib/segmentation/mask.js";
 import { DEFAULT_SPINE_GRID, generateSpineScan } from "../../lib/synthetic/index.js";
-import { HAVE_SHARED, REPO_ROOT, TOTALSEG } from "../helpers/paths.js";
+import { HAVE_SHARED, REPO_ROOT, TOTALSEG, describeWithShared } from "../helpers/paths.js";
 
 describe("mass attenuation tables", () => {
   it("K2HPO4 and triglyceride from the element tables match NIST XCOM", () => {
@@ -125,7 +125,7 @@ describe("internal calibration on the synthetic spine phantom", () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)("internal calibration on the real TotalSegmentator scan", () => {
+describeWithShared("internal calibration on the real TotalSegmentator scan", () => {
   const ct = readNifti(resolve(TOTALSEG, "example_ct.nii.gz")).volume;
   const seg = readNifti(resolve(TOTALSEG, "example_seg_aligned.nii.gz")).volume;
   const levels = readNifti(resolve(TOTALSEG, "example_ct_vertebrae_levels.nii.gz")).volume;

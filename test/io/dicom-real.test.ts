@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readDicomSeries } from "../../lib/io/dicom/index.js";
+import { describeWithShared } from "../helpers/paths.js";
 import { volumeStats } from "../../lib/volume/stats.js";
 
 // The shared data folder sits beside the clone (repoRoot/../shared).
@@ -21,7 +22,7 @@ interface Reference {
   transfer_syntax: string;
 }
 
-describe.skipIf(!existsSync(dicomDir))("real CT series (TotalSegmentator example, JPEG 2000 lossless)", () => {
+describeWithShared("real CT series (TotalSegmentator example, JPEG 2000 lossless)", () => {
   // Computed independently with pydicom + GDCM (see MANIFEST.md of the data folder).
   const ref = (JSON.parse(readFileSync(resolve(example, "reference-values.json"), "utf8")) as { dicom: Reference }).dicom;
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readScan } from "../../lib/io/scan.js";
 import { readNifti } from "../../lib/io/nifti/index.js";
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS } from "../../lib/pipeline/spine.js";
-import { HAVE_SHARED, REPO_ROOT, TOTALSEG } from "../helpers/paths.js";
+import { HAVE_SHARED, REPO_ROOT, TOTALSEG, describeWithShared } from "../helpers/paths.js";
 
 describe("spine analysis of the embedded phantom", async () => {
   const phantom = JSON.parse(readFileSync(join(REPO_ROOT, "datasets/phantom/calibration-phantom.json"), "utf8"));
@@ -22,7 +22,7 @@ describe("spine analysis of the embedded phantom", async () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)("spine analysis of the real scan's L1 (3 mm, internal calibration)", async () => {
+describeWithShared("spine analysis of the real scan's L1 (3 mm, internal calibration)", async () => {
   it("runs end to end with plausible density, size and strength", async () => {
     const ct = (await readScan(join(TOTALSEG, "example_ct.nii.gz"))).volume;
     const levels = readNifti(join(TOTALSEG, "example_ct_vertebrae_levels.nii.gz")).volume;
