@@ -3,8 +3,8 @@
  * one run on the same decks, written as JSON to bench/results/.
  *
  * Decks come from ../shared/bench/make_voxel_model.py (needs python3 + numpy): heterogeneous bars of
- * ~0.1M, ~0.3M and ~0.94M DOF and vertebra L1 at 1.0 mm (~0.2M DOF) from the shared TotalSegmentator
- * example. Each solver runs in its own process (wall time of the solve as the solver reports it,
+ * ~0.1M, ~0.3M, ~0.94M and ~1.56M DOF, the embedded phantom's femur at 1.0 mm (~0.54M DOF) and
+ * vertebra L1 at 1.0 mm (~0.2M DOF) from the shared TotalSegmentator example. Each solver runs in its own process (wall time of the solve as the solver reports it,
  * peak RSS from /usr/bin/time). Options (env): BENCH_MODELS=bar30k,L1_1.0mm (subset),
  * BENCH_CCX=none|small|all (default small: ccx ITERATIVE SCALING on models under 0.25M DOF),
  * BENCH_THREADS=2, BENCH_SHARED=../shared, BENCH_REPEAT=3 (each of C, bct mg and bct jacobi runs this
@@ -31,6 +31,11 @@ const MODELS: { name: string; args: string[] }[] = [
   { name: "bar30k", args: ["bar", "24", "24", "52"] },
   { name: "bar100k", args: ["bar", "36", "36", "78"] },
   { name: "bar300k", args: ["bar", "52", "52", "111"] },
+  { name: "bar500k", args: ["bar", "62", "62", "130"] },
+  {
+    name: "femur_hip_1.0mm",
+    args: ["femur", "--seg", join(root, "datasets/phantom/hip/labels.nii.gz"), "--label", "1", "--ct", join(root, "datasets/phantom/hip/ct.nii.gz"), "--voxel", "1.0"],
+  },
   {
     name: "L1_1.0mm",
     args: ["femur", "--seg", join(shared, "data/totalseg-example/example_seg_aligned.nii.gz"), "--label", "31", "--ct", join(shared, "data/totalseg-example/example_ct.nii.gz"), "--voxel", "1.0"],

@@ -29,6 +29,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   sex: { type: "string", description: "F or M (for the strength class; default F)" },
   calibration: { type: "string", description: "phantom (default with --phantom or the embedded scan) or internal" },
   phantom: { type: "string", description: "calibration phantom certificate (JSON: measure, rodDiameter, rodSpacing, rods[{name, density}])" },
+  "water-displacement": { type: "number", description: "internal calibration: water displaced per unit K2HPO4 (default 0.2174, Mindways; 0 on the embedded phantoms, whose base is ideal water)" },
   element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
   labels: { type: "string", description: "label map (NIfTI) holding the femur or the vertebra, instead of automatic segmentation" },
@@ -194,7 +195,12 @@ export const analyzeCommand: Command = {
     const scan = await readScan(scanPath, { seriesUid: options.series as string | undefined });
     for (const w of scan.warnings) io.err(`warning: ${w}`);
     const phantom = calKind === "phantom" ? (readJson(phantomFile!) as PhantomDefinition) : undefined;
-    const calibration = phantom ? ({ kind: "phantom", phantom } as const) : ({ kind: "internal" } as const);
+    let waterDisplacement = options["water-displacement"] as number | undefined;
+    if (!phantom && embedded && waterDisplacement === undefined) {
+      waterDisplacement = 0;
+      io.err("note: internal calibration on the embedded phantom uses water displacement 0 (its rods and tissues sit in an ideal water base)");
+    }
+    const calibration = phantom ? ({ kind: "phantom", phantom } as const) : ({ kind: "internal", waterDisplacement } as const);
     const labelMap = options.labels ? readNifti(options.labels as string).volume : undefined;
     let result: HipAnalysisResult | SpineAnalysisResult;
     let html: () => string;

@@ -7,11 +7,12 @@
  * **Sideways fall** (bct-reference.md §4, the Courtney/Hayes configuration used by Keyak,
  * Dragomir-Daescu and Bonelab Ogo ◇): the shaft at 10 degrees to the ground and the neck internally
  * rotated 15 degrees; the load on the femoral head points to the ground; the greater trochanter (GT)
- * rests on the ground; the distal cut is constrained. In the femur frame (proximal p, medial m,
- * anterior a) the direction of the head load is
- *   u = cos(alpha) (cos(beta) (-m) + sin(beta) (-a)) - sin(alpha) p,
- * lateral (toward the GT), tilted distally by the shaft angle alpha and posteriorly by the internal
- * rotation beta (the GT is struck on its posterolateral side).
+ * rests on the ground; the distal cut is constrained. The femur is adducted: the GT is the lowest
+ * point and the knee end is raised by the shaft angle, so "down" has a component along the shaft
+ * toward the hip. In the femur frame (proximal p, medial m, anterior a) the head load direction is
+ *   u = cos(alpha) (cos(beta) (-m) + sin(beta) (-a)) + sin(alpha) p,
+ * lateral (toward the GT), tilted along the shaft by alpha and posteriorly by the internal rotation
+ * beta (the GT is struck on its posterolateral side).
  *
  * **Single-leg stance** (Keyak ◇): the joint reaction on the head at `angleDeg` (default 20) to the
  * shaft in the coronal plane, pushing the head distally and laterally: u = -cos(g) p - sin(g) m; the
@@ -94,7 +95,7 @@ export function hipLoadDirection(frame: FemurLandmarks["frame"], lc: HipLoadCase
   const { proximal: p, medial: m, anterior: a } = frame;
   if (lc.kind === "sideways-fall") {
     const al = rad(lc.shaftAngleDeg), be = rad(lc.internalRotationDeg);
-    return unit([0, 1, 2].map((c) => Math.cos(al) * (-Math.cos(be) * m[c] - Math.sin(be) * a[c]) - Math.sin(al) * p[c]) as Vec3);
+    return unit([0, 1, 2].map((c) => Math.cos(al) * (-Math.cos(be) * m[c] - Math.sin(be) * a[c]) + Math.sin(al) * p[c]) as Vec3);
   }
   const g = rad(lc.angleDeg);
   return unit([0, 1, 2].map((c) => -Math.cos(g) * p[c] - Math.sin(g) * m[c]) as Vec3);
@@ -152,16 +153,26 @@ export function hipBoundaryConditions(model: VoxelModel, grid: Pick<ElementGrid,
   for (let q = 0; q < nn; q++) distalMost = Math.min(distalMost, dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], shaft));
   const distalNodes: number[] = [];
   for (let q = 0; q < nn; q++) if (dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], shaft) <= distalMost + lc.distalLayerMm) distalNodes.push(q);
-  // GT cap (sideways fall): the nodes farthest along u, away from the head.
+  // GT cap (sideways fall): the nodes farthest along u, away from the head and clear of the distal
+  // cut (the ground touches the trochanter, not the cut end of the model).
   const trochanterNodes: number[] = [];
   if (lc.kind === "sideways-fall") {
+    const clearOfCut = distalMost + lc.distalLayerMm; // above the fixed layer (independent of the cap depth, so deeper caps hold supersets)
+    const candidate = (q: number) =>
+      Math.hypot(pos[3 * q] - head[0], pos[3 * q + 1] - head[1], pos[3 * q + 2] - head[2]) > femur.headRadius * 1.5 &&
+      dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], shaft) > clearOfCut;
     let low = -Infinity;
-    const far = (q: number) => Math.hypot(pos[3 * q] - head[0], pos[3 * q + 1] - head[1], pos[3 * q + 2] - head[2]) > femur.headRadius * 1.5;
-    for (let q = 0; q < nn; q++) if (far(q)) low = Math.max(low, dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], u));
-    for (let q = 0; q < nn; q++) if (far(q) && dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], u) >= low - lc.capDepthMm) trochanterNodes.push(q);
-    // The GT must be proximal: a ground contact on the distal cut means the model is too short.
-    const distalHits = trochanterNodes.filter((q) => dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], shaft) <= distalMost + lc.distalLayerMm).length;
-    if (distalHits > 0) warnings.push(`${distalHits} ground-contact node(s) lie on the distal cut: the model may be too short for a ${lc.shaftAngleDeg} deg fall`);
+    for (let q = 0; q < nn; q++) if (candidate(q)) low = Math.max(low, dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], u));
+    // The lowest point of the whole model must be on the trochanter: otherwise the cut end would hit the ground first.
+    let lowest = -Infinity;
+    for (let q = 0; q < nn; q++) lowest = Math.max(lowest, dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], u));
+    if (lowest > low + lc.capDepthMm) {
+      throw new LoadCaseError(
+        `in a ${lc.shaftAngleDeg} deg fall the cut distal end of this model, not the greater trochanter, would touch the ground first: ` +
+          "use a smaller shaft angle or a longer model (more shaft below the trochanters)",
+      );
+    }
+    for (let q = 0; q < nn; q++) if (candidate(q) && dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], u) >= low - lc.capDepthMm) trochanterNodes.push(q);
   }
   if (headNodes.length < 4) throw new LoadCaseError(`the head cap holds ${headNodes.length} node(s): is the femoral head in the model?`);
   if (distalNodes.length < 4) throw new LoadCaseError("no distal cut found to constrain");
@@ -178,10 +189,12 @@ export function hipBoundaryConditions(model: VoxelModel, grid: Pick<ElementGrid,
     ...([0, 1, 2] as const).map((component): BoundaryCondition => ({ kind: "displacement", nodes: Int32Array.from(distalNodes), component, value: 0, set: "DISTAL" })),
   ];
   if (lc.kind === "sideways-fall") {
-    const t = Int32Array.from(trochanterNodes);
-    let c: Vec3 = [0, 0, 0];
-    for (const q of t) c = [c[0] + pos[3 * q] / t.length, c[1] + pos[3 * q + 1] / t.length, c[2] + pos[3 * q + 2] / t.length];
-    bcs.push({ kind: "rigid", nodes: t, reference: c, axes: capAxes, displacement: [0, null, null, null, null, null], set: "TROCHANTER" });
+    // The cap turns freely about the ground contact point (the GT's lowest node along u), a point
+    // that does not depend on the cap depth: deeper caps then add constraints to shallower ones.
+    let contact = trochanterNodes[0];
+    for (const q of trochanterNodes) if (dot([pos[3 * q], pos[3 * q + 1], pos[3 * q + 2]], u) > dot([pos[3 * contact], pos[3 * contact + 1], pos[3 * contact + 2]], u)) contact = q;
+    const c: Vec3 = [pos[3 * contact], pos[3 * contact + 1], pos[3 * contact + 2]];
+    bcs.push({ kind: "rigid", nodes: Int32Array.from(trochanterNodes), reference: c, axes: capAxes, displacement: [0, null, null, null, null, null], set: "TROCHANTER" });
   }
   return {
     bcs,

@@ -98,8 +98,8 @@ export interface SpineArtifacts {
   linear: LinearStrengthResult;
 }
 
-/** The component of a bone mask whose centroid is nearest the scan centre (the middle vertebra). */
-function centralComponent(mask: Mask): Mask {
+/** The component (of at least 500 voxels) of a bone mask whose centroid is nearest the scan centre: the middle vertebra. */
+export function centralComponent(mask: Mask): Mask {
   const cc = connectedComponents(mask, 6);
   if (cc.count === 0) throw new SegmentationError("no bone found in the scan: is it calibrated?");
   const [nx, ny, nz] = mask.dims;

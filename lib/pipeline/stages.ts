@@ -19,7 +19,15 @@ import type { StageClock } from "./progress.js";
 /** How to calibrate. */
 export type CalibrationChoice =
   | { kind: "phantom"; phantom: PhantomDefinition }
-  | { kind: "internal"; labels?: Volume };
+  | {
+      kind: "internal";
+      labels?: Volume;
+      /**
+       * Water displaced per unit K2HPO4 in the equivalent-density convention. Default the Mindways
+       * value 0.2174 (bct-reference.md §1); 0 for an ideal water-equivalent base (the embedded phantoms).
+       */
+      waterDisplacement?: number;
+    };
 
 /** Warnings collected across stages, each prefixed by its stage. */
 export class Warnings {
@@ -36,7 +44,7 @@ export function calibrateStage(clock: StageClock, warnings: Warnings, ct: Volume
       const r = phantomCalibration(ct, choice.phantom);
       return { fit: r.fit, warnings: r.warnings };
     }
-    const r = internalCalibration(ct, { anatomy, labels: choice.labels });
+    const r = internalCalibration(ct, { anatomy, labels: choice.labels, waterDisplacement: choice.waterDisplacement });
     return { fit: r.fit, warnings: r.warnings };
   }, (r) => `density = ${r.fit.intercept.toFixed(1)} + ${r.fit.slope.toFixed(4)} x HU (${r.fit.measure}), R^2 ${r.fit.r2.toFixed(4)}`);
   warnings.add("calibration", cal.warnings);
