@@ -11,7 +11,13 @@ import { orthoSlicesBundle } from "../display/slice-view.js";
 import { readNifti } from "../io/nifti/index.js";
 import { readScan } from "../io/scan.js";
 import { sidewaysFall, stance } from "../loading/hip.js";
-import { voxelSurface } from "../mesh/surface.js";
+import { stlBinary, voxelSurface } from "../mesh/surface.js";
+import { elementFieldVolume } from "../mesh/export.js";
+import { writeNifti } from "../io/nifti/index.js";
+import { writeInp } from "../fe/inp/write.js";
+import type { BoundaryCondition } from "../fe/bc.js";
+import type { VoxelModel } from "../fe/voxel-model.js";
+import type { ElementGrid } from "../mesh/voxelize.js";
 import { datasetPath } from "../package-root.js";
 import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
@@ -37,6 +43,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   series: { type: "string", description: "DICOM SeriesInstanceUID when a folder holds several" },
   nonlinear: { type: "flag", description: "also run the nonlinear pushover; its peak force becomes the strength (minutes)" },
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
+  export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
 };
 
@@ -204,6 +211,8 @@ export const analyzeCommand: Command = {
     const labelMap = options.labels ? readNifti(options.labels as string).volume : undefined;
     let result: HipAnalysisResult | SpineAnalysisResult;
     let html: () => string;
+    let exported: () => string[];
+    const out = resolve((options.out as string | undefined) ?? "bct-report");
     if (site === "hip") {
       const r = analyzeHip(scan.volume, {
         sex: sex as Sex, calibration, elementSize: element,
@@ -214,6 +223,7 @@ export const analyzeCommand: Command = {
       });
       result = r.result;
       html = () => hipReport(scan.volume, r.result, r.artifacts, scanPath);
+      exported = () => exportModel(out, r.artifacts.grid, r.artifacts.model, r.artifacts.bc.bcs, r.artifacts.linear.risk);
     } else {
       const r = analyzeSpine(scan.volume, {
         sex: sex as Sex, calibration, elementSize: element,
@@ -222,11 +232,12 @@ export const analyzeCommand: Command = {
       });
       result = r.result;
       html = () => spineReport(scan.volume, r.result, r.artifacts, scanPath);
+      exported = () => exportModel(out, r.artifacts.grid, r.artifacts.model, r.artifacts.bc.bcs, r.artifacts.linear.risk);
     }
-    const out = resolve((options.out as string | undefined) ?? "bct-report");
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "result.json"), JSON.stringify(result, null, 1) + "\n");
     writeFileSync(join(out, "report.html"), html());
+    if (options.export) for (const f of exported()) io.err(`wrote ${f}`);
     for (const w of result.warnings) io.err(`warning: ${w}`);
     if (options.json) io.out(JSON.stringify(result));
     else {
@@ -241,6 +252,17 @@ export const analyzeCommand: Command = {
     return 0;
   },
 };
+
+/** The model, its surface and its element fields, for other tools (CalculiX, viewers, slicers). */
+function exportModel(out: string, grid: ElementGrid, model: VoxelModel, bcs: BoundaryCondition[], risk: ArrayLike<number>): string[] {
+  const files = [join(out, "model.inp"), join(out, "surface.stl"), join(out, "density.nii.gz"), join(out, "modulus.nii.gz"), join(out, "risk.nii.gz")];
+  writeInp(files[0], model, bcs, { heading: "bct analyze: voxel model in the grid frame (see result.json for its world placement)" });
+  writeFileSync(files[1], stlBinary(voxelSurface(grid)));
+  writeNifti(elementFieldVolume(grid, grid.density), files[2], { datatype: "float32", description: "element density mg/cm3" });
+  writeNifti(elementFieldVolume(grid, model.modulus), files[3], { datatype: "float32", description: "element modulus MPa" });
+  writeNifti(elementFieldVolume(grid, risk), files[4], { datatype: "float32", description: "strain risk factor" });
+  return files;
+}
 
 function readJson(path: string): unknown {
   try {

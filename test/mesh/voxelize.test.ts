@@ -85,3 +85,27 @@ describe("voxel surface", () => {
     expect(stlBinary(s).length).toBe(84 + 50 * 28);
   });
 });
+
+describe("element field export", () => {
+  it("puts each element's value at its centre in the world, round trip through NIfTI", async () => {
+    const { elementFieldVolume } = await import("../../lib/mesh/export.js");
+    const { niftiBuffer, readNiftiBuffer } = await import("../../lib/io/nifti/index.js");
+    const { worldToIndex } = await import("../../lib/volume/volume.js");
+    const { elementCentre } = await import("../../lib/mesh/voxelize.js");
+    const g = {
+      dims: [3, 2, 2] as Vec3, elementSize: [1.5, 1.5, 1.5] as Vec3, origin: [10, -4, 7] as Vec3,
+      direction: [0, -1, 0, 1, 0, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number],
+      elements: Int32Array.from([1, 4, 11]),
+    };
+    const v = elementFieldVolume(g, [100, 200, 300], -1);
+    for (const [q, e] of [...g.elements].entries()) {
+      const ijk = worldToIndex(v, elementCentre(g, e)).map((x) => Math.round(x * 1e9) / 1e9);
+      expect(v.data[ijk[0] + 3 * (ijk[1] + 2 * ijk[2])]).toBe([100, 200, 300][q]);
+    }
+    expect(v.data[0]).toBe(-1);
+    const back = readNiftiBuffer(niftiBuffer(v, { datatype: "float32" })).volume;
+    expect(Array.from(back.data)).toEqual(Array.from(v.data));
+    back.origin.forEach((x, c) => expect(x).toBeCloseTo(v.origin[c], 4));
+    expect(() => elementFieldVolume(g, [1, 2])).toThrow(/2 values for 3 elements/);
+  });
+});
