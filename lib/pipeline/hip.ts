@@ -31,7 +31,7 @@ import { pushover, type PushoverResult } from "../strength/nonlinear.js";
 import { SCHILEO_STRAIN_LIMITS } from "../strength/criteria.js";
 import type { Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, mean, modelStage, solveStage, Warnings, type CalibrationChoice } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 export type { CalibrationChoice } from "./stages.js";
 
@@ -70,14 +70,14 @@ export interface HipAnalysisResult {
   elementSizeMm: number;
   elements: number;
   dofs: number;
-  calibration: { method: string; measure: string; slope: number; intercept: number; r2: number; warnings: string[] };
+  calibration: CalibrationSummary;
   femur: Pick<FemurLandmarks, "side" | "headCentre" | "headRadius" | "neckShaftAngleDeg" | "anteversionDeg" | "shaftAxis" | "neckAxis">;
   loadCase: HipLoadCase & { directionLps: number[] };
   materials: { law: string; chain: string[]; poisson: number; meanModulusMPa: number };
   strength: { criterion: string; mode: string; criticalRisk: number; loadAtSolveN: number; linearN: number; nonlinearN?: number; nonlinearKind?: string };
   /** The nonlinear force-displacement curve, when run. */
   curve?: { displacementMm: number[]; forceN: number[]; yieldedFraction: number[] };
-  solver: { iterations: number; converged: boolean; relativeResidual: number; preconditioner: string; seconds: number; setupSeconds: number };
+  solver: SolverSummary;
   seconds: number;
   stageSeconds: Record<string, number>;
   warnings: string[];
@@ -167,7 +167,7 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
     elementSizeMm: h,
     elements: model.voxels.length,
     dofs: 3 * model.nodeGrid.length,
-    calibration: { method: cal.fit.method, measure: cal.fit.measure, slope: cal.fit.slope, intercept: cal.fit.intercept, r2: cal.fit.r2, warnings: cal.warnings },
+    calibration: calibrationSummary(cal.fit, cal.warnings),
     femur: {
       side: landmarks.side, headCentre: landmarks.headCentre, headRadius: landmarks.headRadius, neckShaftAngleDeg: landmarks.neckShaftAngleDeg,
       anteversionDeg: landmarks.anteversionDeg, shaftAxis: landmarks.shaftAxis, neckAxis: landmarks.neckAxis,
@@ -180,10 +180,7 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
       nonlinearN: nonlinear ? Math.round(nonlinear.strengthN) : undefined, nonlinearKind: nonlinear?.strengthKind,
     },
     curve: nonlinear?.curve,
-    solver: {
-      iterations: solution.iterations, converged: solution.converged, relativeResidual: solution.relativeResidual,
-      preconditioner: solution.preconditioner, seconds: solution.seconds, setupSeconds: solution.setupSeconds,
-    },
+    solver: solverSummary(solution),
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
     warnings: warn.list,

@@ -31,7 +31,7 @@ import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
 import { createVolume, type Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, mean, modelStage, solveStage, Warnings, type CalibrationChoice } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 /** TotalSegmentator "total" (v2) labels of the lumbar and lower thoracic vertebrae (class_map_total.json). */
 export const TOTALSEGMENTATOR_VERTEBRA_LABELS: Readonly<Record<string, number>> = {
@@ -74,12 +74,12 @@ export interface SpineAnalysisResult {
   elementSizeMm: number;
   elements: number;
   dofs: number;
-  calibration: { method: string; measure: string; slope: number; intercept: number; r2: number; warnings: string[] };
+  calibration: CalibrationSummary;
   vertebra: Pick<VertebraLandmarks, "centroid" | "axis" | "heightMm" | "volumeMm3" | "endplateAngleDeg"> & { meanDensityMgCm3: number };
   loadCase: CompressionCase;
   materials: { law: string; chain: string[]; poisson: number; meanModulusMPa: number };
   strength: { criterion: string; mode: string; criticalRisk: number; loadAtSolveN: number };
-  solver: { iterations: number; converged: boolean; relativeResidual: number; preconditioner: string; seconds: number; setupSeconds: number };
+  solver: SolverSummary;
   seconds: number;
   stageSeconds: Record<string, number>;
   warnings: string[];
@@ -179,7 +179,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     elementSizeMm: h,
     elements: model.voxels.length,
     dofs: 3 * model.nodeGrid.length,
-    calibration: { method: cal.fit.method, measure: cal.fit.measure, slope: cal.fit.slope, intercept: cal.fit.intercept, r2: cal.fit.r2, warnings: cal.warnings },
+    calibration: calibrationSummary(cal.fit, cal.warnings),
     vertebra: {
       centroid: landmarks.centroid, axis: landmarks.axis, heightMm: landmarks.heightMm, volumeMm3: landmarks.volumeMm3,
       endplateAngleDeg: landmarks.endplateAngleDeg, meanDensityMgCm3: dens / Math.max(1, n),
@@ -187,10 +187,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     loadCase: lc,
     materials: { law, chain: mat.chain, poisson, meanModulusMPa: mean(mat.modulus) },
     strength: { criterion: linear.criterion, mode: linear.mode, criticalRisk: linear.criticalRisk, loadAtSolveN: loadN },
-    solver: {
-      iterations: solution.iterations, converged: solution.converged, relativeResidual: solution.relativeResidual,
-      preconditioner: solution.preconditioner, seconds: solution.seconds, setupSeconds: solution.setupSeconds,
-    },
+    solver: solverSummary(solution),
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
     warnings: warn.list,

@@ -84,3 +84,33 @@ export function mean(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i];
   return a.length ? s / a.length : NaN;
 }
+
+/** The calibration part of a result. */
+export interface CalibrationSummary {
+  method: string;
+  measure: string;
+  slope: number;
+  intercept: number;
+  r2: number;
+  warnings: string[];
+}
+
+/** Summarise a calibration fit for a result. */
+export function calibrationSummary(fit: CalibrationFit, warnings: string[]): CalibrationSummary {
+  return { method: fit.method, measure: fit.measure, slope: fit.slope, intercept: fit.intercept, r2: fit.r2, warnings };
+}
+
+/** The solver part of a result. */
+export interface SolverSummary {
+  iterations: number;
+  converged: boolean;
+  relativeResidual: number;
+  preconditioner: string;
+  seconds: number;
+  setupSeconds: number;
+}
+
+/** Summarise a solve for a result. */
+export function solverSummary(s: FeSolution): SolverSummary {
+  return { iterations: s.iterations, converged: s.converged, relativeResidual: s.relativeResidual, preconditioner: s.preconditioner, seconds: s.seconds, setupSeconds: s.setupSeconds };
+}

@@ -34,7 +34,7 @@
  * @module
  */
 import { createVolume, sameGrid, voxelVolume, worldToIndex, type Vec3, type Volume } from "../volume/volume.js";
-import { connectedComponents, fillHoles } from "./components.js";
+import { connectedComponents, fillHoles, type GridFace } from "./components.js";
 import { squaredDistanceToSeeds } from "./distance.js";
 import { close, dilate } from "./morphology.js";
 import { SegmentationError, type Mask } from "./mask.js";
@@ -207,41 +207,9 @@ export function boneMask(density: Volume, opts: BoneMaskOptions = {}): BoneMaskR
  */
 export function fillHolesInView(m: Mask): { mask: Mask; closedFaces: string[] } {
   const faces = borderFaces(m);
-  const open = FACE_NAMES.filter((f) => !faces.includes(f));
+  const open = FACE_NAMES.filter((f) => !faces.includes(f)) as GridFace[];
   if (open.length === 0 || faces.length === 0) return { mask: fillHoles(m), closedFaces: [] };
-  const [nx, ny, nz] = m.dims;
-  const n = nx * ny * nz;
-  const outside = new Uint8Array(n);
-  const queue = new Int32Array(n);
-  let tail = 0;
-  const d = m.data;
-  const push = (p: number) => {
-    if (!d[p] && !outside[p]) {
-      outside[p] = 1;
-      queue[tail++] = p;
-    }
-  };
-  const isOpen = new Set(open);
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-    if (
-      (i === 0 && isOpen.has("i-")) || (i === nx - 1 && isOpen.has("i+")) ||
-      (j === 0 && isOpen.has("j-")) || (j === ny - 1 && isOpen.has("j+")) ||
-      (k === 0 && isOpen.has("k-")) || (k === nz - 1 && isOpen.has("k+"))
-    ) push(i + nx * (j + ny * k));
-  }
-  for (let h = 0; h < tail; h++) {
-    const p = queue[h];
-    const i = p % nx, j = Math.floor(p / nx) % ny, k = Math.floor(p / (nx * ny));
-    if (i > 0) push(p - 1);
-    if (i < nx - 1) push(p + 1);
-    if (j > 0) push(p - nx);
-    if (j < ny - 1) push(p + nx);
-    if (k > 0) push(p - nx * ny);
-    if (k < nz - 1) push(p + nx * ny);
-  }
-  const out = new Uint8Array(n);
-  for (let p = 0; p < n; p++) out[p] = outside[p] ? 0 : 1;
-  return { mask: createVolume({ dims: m.dims, spacing: m.spacing, origin: m.origin, direction: m.direction, data: out }), closedFaces: faces };
+  return { mask: fillHoles(m, open), closedFaces: faces };
 }
 
 /** Result of {@link clampDensity}. */

@@ -82,11 +82,16 @@ export function largestComponent(mask: Mask, conn: Connectivity = 26): Mask {
   return createVolume({ dims: mask.dims, spacing: mask.spacing, origin: mask.origin, direction: mask.direction, data: out });
 }
 
+/** The six faces of a grid, named by axis and side. */
+export type GridFace = "i-" | "i+" | "j-" | "j+" | "k-" | "k+";
+
 /**
- * Fill enclosed cavities: every background voxel not 6-connected to the volume border becomes set
- * (the background is taken with 6-connectivity, the complement of a 26-connected object).
+ * Fill enclosed cavities: every background voxel not 6-connected to the outside becomes set (the
+ * background is taken with 6-connectivity, the complement of a 26-connected object). The outside is
+ * flooded from the voxels on the volume's faces listed in `openFaces` (default all six), so a cavity
+ * that only reaches a face not listed (a canal cut by the end of the scan) is filled too.
  */
-export function fillHoles(mask: Mask): Mask {
+export function fillHoles(mask: Mask, openFaces: readonly GridFace[] = ["i-", "i+", "j-", "j+", "k-", "k+"]): Mask {
   const [nx, ny, nz] = mask.dims;
   const n = nx * ny * nz;
   const outside = new Uint8Array(n);
@@ -99,8 +104,13 @@ export function fillHoles(mask: Mask): Mask {
       queue[tail++] = p;
     }
   };
+  const open = new Set(openFaces);
   for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-    if (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1) push(i + nx * (j + ny * k));
+    if (
+      (i === 0 && open.has("i-")) || (i === nx - 1 && open.has("i+")) ||
+      (j === 0 && open.has("j-")) || (j === ny - 1 && open.has("j+")) ||
+      (k === 0 && open.has("k-")) || (k === nz - 1 && open.has("k+"))
+    ) push(i + nx * (j + ny * k));
   }
   for (let head = 0; head < tail; head++) {
     const p = queue[head];
