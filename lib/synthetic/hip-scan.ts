@@ -6,7 +6,7 @@
 import type { GridGeometry } from "../volume/resample.js";
 import { IDENTITY_DIRECTION } from "../volume/volume.js";
 import { DEFAULT_HIP_PHANTOM, HipPhantom, type HipPhantomParams } from "./hip-phantom.js";
-import { GENERATOR_VERSION, generateScan, type ScanOptions, type SyntheticScan } from "./scan.js";
+import { GENERATOR_VERSION, generateScan, withLazyTruth, type ScanOptions, type SyntheticScan } from "./scan.js";
 import { formationTruth, gridTruth, labelStatistics, roundNumbers, tissueStatistics } from "./truth.js";
 import { combine, normalize, scale, sub, type Vec3 } from "./vec3.js";
 
@@ -45,15 +45,7 @@ export function generateHipScan(options: HipScanOptions = {}): HipScan {
   const phantom = new HipPhantom(options.phantom ?? DEFAULT_HIP_PHANTOM);
   const grid = options.grid ?? DEFAULT_HIP_GRID;
   const scan = generateScan(phantom, grid, options);
-  let truth: Record<string, unknown> | undefined;
-  return {
-    ...scan,
-    kind: "hip",
-    phantom,
-    get truth() {
-      return (truth ??= hipTruth(scan, phantom));
-    },
-  };
+  return withLazyTruth(scan, "hip", phantom, hipTruth);
 }
 
 /** Named cortical profiles: a point on the periosteal surface, the inward direction and the prescribed thickness. */

@@ -96,3 +96,21 @@ export function generateScan(phantom: Phantom, grid: GridGeometry, options: Scan
     tissues: createVolume({ ...geom, data: r.tissues }),
   };
 }
+
+/**
+ * A scan with its phantom and a truth record computed on first access (the truth integrates the
+ * phantom on a fine grid, which a caller that only wants the CT should not pay for).
+ */
+export function withLazyTruth<K extends string, P>(
+  scan: SyntheticScan, kind: K, phantom: P, truthOf: (scan: SyntheticScan, phantom: P) => Record<string, unknown>,
+): SyntheticScan & { kind: K; phantom: P; readonly truth: Record<string, unknown> } {
+  let truth: Record<string, unknown> | undefined;
+  return {
+    ...scan,
+    kind,
+    phantom,
+    get truth() {
+      return (truth ??= truthOf(scan, phantom));
+    },
+  };
+}

@@ -7,7 +7,7 @@
 import type { GridGeometry } from "../volume/resample.js";
 import { IDENTITY_DIRECTION } from "../volume/volume.js";
 import { pointSample } from "./model.js";
-import { GENERATOR_VERSION, generateScan, type ScanOptions, type SyntheticScan } from "./scan.js";
+import { GENERATOR_VERSION, generateScan, withLazyTruth, type ScanOptions, type SyntheticScan } from "./scan.js";
 import { DEFAULT_SPINE_PHANTOM, SpinePhantom, type SpinePhantomParams } from "./spine-phantom.js";
 import { TISSUE } from "./tissues.js";
 import { formationTruth, gridTruth, labelStatistics, roundNumbers, tissueStatistics } from "./truth.js";
@@ -47,15 +47,7 @@ export function generateSpineScan(options: SpineScanOptions = {}): SpineScan {
   const phantom = new SpinePhantom(options.phantom ?? DEFAULT_SPINE_PHANTOM);
   const grid = options.grid ?? DEFAULT_SPINE_GRID;
   const scan = generateScan(phantom, grid, options);
-  let truth: Record<string, unknown> | undefined;
-  return {
-    ...scan,
-    kind: "spine",
-    phantom,
-    get truth() {
-      return (truth ??= spineTruth(scan, phantom));
-    },
-  };
+  return withLazyTruth(scan, "spine", phantom, spineTruth);
 }
 
 /**
