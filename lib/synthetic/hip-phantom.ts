@@ -11,7 +11,7 @@ import { SyntheticError } from "./errors.js";
 import { DEFAULT_FEMUR, FemurPhantom, type FemurParams } from "./femur.js";
 import type { LabelInfo, Phantom, PointSample } from "./model.js";
 import { DEFAULT_PELVIS, PelvisPhantom, type PelvisParams } from "./pelvis.js";
-import { BodyLayer, BodyOutline, type BodyOutlineParams } from "./soft-tissue.js";
+import { BodyOutline, type BodyOutlineParams } from "./soft-tissue.js";
 import { TISSUE } from "./tissues.js";
 import type { Vec3 } from "./vec3.js";
 
@@ -87,18 +87,6 @@ export class HipPhantom implements Phantom {
       return;
     }
     if (this.calibration.sample(x, y, z, out)) return;
-    switch (this.body.layer(x, y)) {
-      case BodyLayer.Outside:
-        out.tissue = TISSUE.air;
-        return;
-      case BodyLayer.Skin:
-        out.tissue = TISSUE.skin;
-        return;
-      case BodyLayer.Fat:
-        out.tissue = TISSUE.fat;
-        return;
-      default:
-        out.tissue = TISSUE.muscle;
-    }
+    out.tissue = this.body.outerTissue(x, y) ?? TISSUE.muscle;
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { ellipseDistance, smax } from "./shapes.js";
+import { TISSUE } from "./tissues.js";
 
 /** The body outline: an axial ellipse, flattened at the back where the patient lies on the phantom. */
 export interface BodyOutlineParams {
@@ -50,6 +51,20 @@ export class BodyOutline {
     if (d < this.params.skin) return BodyLayer.Skin;
     if (d < this.params.skin + this.params.fat) return BodyLayer.Fat;
     return BodyLayer.Inside;
+  }
+
+  /** The tissue of the outer layers at a point (air outside, skin, subcutaneous fat), or null inside the body. */
+  outerTissue(x: number, y: number): number | null {
+    switch (this.layer(x, y)) {
+      case BodyLayer.Outside:
+        return TISSUE.air;
+      case BodyLayer.Skin:
+        return TISSUE.skin;
+      case BodyLayer.Fat:
+        return TISSUE.fat;
+      default:
+        return null;
+    }
   }
 }
 

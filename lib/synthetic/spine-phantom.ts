@@ -14,7 +14,7 @@ import { CalibrationPhantom, DEFAULT_CALIBRATION_PHANTOM, type CalibrationPhanto
 import { SyntheticError } from "./errors.js";
 import type { LabelInfo, Phantom, PointSample } from "./model.js";
 import { ellipseDistance } from "./shapes.js";
-import { AxialEllipse, BodyLayer, BodyOutline, type BodyOutlineParams } from "./soft-tissue.js";
+import { AxialEllipse, BodyOutline, type BodyOutlineParams } from "./soft-tissue.js";
 import { TISSUE } from "./tissues.js";
 import { axpy, type Vec3 } from "./vec3.js";
 import { DEFAULT_VERTEBRA, VertebraPhantom, type VertebraParams } from "./vertebra.js";
@@ -194,16 +194,10 @@ export class SpinePhantom implements Phantom {
       return;
     }
     if (this.calibration.sample(x, y, z, out)) return;
-    switch (this.body.layer(x, y)) {
-      case BodyLayer.Outside:
-        out.tissue = TISSUE.air;
-        return;
-      case BodyLayer.Skin:
-        out.tissue = TISSUE.skin;
-        return;
-      case BodyLayer.Fat:
-        out.tissue = TISSUE.fat;
-        return;
+    const outer = this.body.outerTissue(x, y);
+    if (outer !== null) {
+      out.tissue = outer;
+      return;
     }
     for (const m of this.muscles) {
       if (m.contains(x, y)) {

@@ -15,7 +15,7 @@
  * @module
  */
 import { fisherZ, fisherZInverse, normalQuantile, tTwoSidedP } from "./distributions.js";
-import { checkConfLevel, checkPairs } from "./input.js";
+import { centredSums, checkConfLevel, checkPairs } from "./input.js";
 import { midRanks } from "./ranks.js";
 
 /** Options of {@link pearson} and {@link spearman}. */
@@ -49,25 +49,7 @@ export interface CorrelationResult {
 
 /** Pearson's r of two arrays (assumed validated, n >= 2). NaN when either is constant. */
 function pearsonR(x: readonly number[], y: readonly number[]): number {
-  const n = x.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxx += dx * dx;
-    syy += dy * dy;
-    sxy += dx * dy;
-  }
+  const { sxx, syy, sxy } = centredSums(x, y);
   if (sxx === 0 || syy === 0) return NaN;
   return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }

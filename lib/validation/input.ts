@@ -111,3 +111,36 @@ export function checkScored(
   }
   return { positive, nCases, nControls };
 }
+
+/** Means and centred sums of squares and products of paired arrays (the inputs of r and OLS). */
+export interface CentredSums {
+  mx: number;
+  my: number;
+  sxx: number;
+  syy: number;
+  sxy: number;
+}
+
+/** Two-pass (centred, numerically stable) means and sums of squares/products of `x` and `y`. */
+export function centredSums(x: readonly number[], y: readonly number[]): CentredSums {
+  const n = x.length;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx;
+    const dy = y[i] - my;
+    sxx += dx * dx;
+    syy += dy * dy;
+    sxy += dx * dy;
+  }
+  return { mx, my, sxx, syy, sxy };
+}

@@ -11,7 +11,7 @@
  */
 import { tQuantile, tTwoSidedP } from "./distributions.js";
 import { ValidationStatsError } from "./errors.js";
-import { checkConfLevel, checkPairs } from "./input.js";
+import { centredSums, checkConfLevel, checkPairs } from "./input.js";
 
 /** A regression coefficient with its inference. Plain data. */
 export interface Coefficient {
@@ -73,24 +73,7 @@ export function linearRegression(
 ): RegressionResult {
   const n = checkPairs(x, y, "x", "y", 3);
   const confLevel = checkConfLevel(options.confLevel);
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
+  const { mx, my, sxx, syy, sxy } = centredSums(x, y);
   if (sxx === 0) throw new ValidationStatsError("x is constant; a regression line needs at least two distinct x values");
   const b = sxy / sxx;
   const a = my - b * mx;
