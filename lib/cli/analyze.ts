@@ -54,8 +54,24 @@ function progressLine(io: CliIO) {
   };
 }
 
+/** The report rows every site shares: calibration, mesh, material, solver, time. */
+function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][] } {
+  return {
+    calibration: ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
+    model: [
+      ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
+      ["Material", `${result.materials.chain.join(" -> ")}, Poisson ${result.materials.poisson}, mean E ${result.materials.meanModulusMPa.toFixed(0)} MPa`],
+    ],
+    run: [
+      ["Solver", `${result.solver.preconditioner} PCG, ${result.solver.iterations} iterations, relative residual ${result.solver.relativeResidual.toExponential(2)}, ${result.solver.seconds.toFixed(1)} s`],
+      ["Total time", `${result.seconds.toFixed(1)} s`],
+    ],
+  };
+}
+
 /** The report of a hip analysis. */
 export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts, source: string): string {
+  const common = commonDetails(result);
   const surface = voxelSurface(a.grid);
   const risk = Float64Array.from(a.linear.risk, (r) => Math.min(r / a.linear.criticalRisk, 2));
   return reportHtml({
@@ -67,14 +83,12 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
     ],
     details: [
       ["Scan", source],
-      ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
+      common.calibration,
       ["Femur", `${result.femur.side}, head radius ${result.femur.headRadius.toFixed(1)} mm, neck-shaft angle ${result.femur.neckShaftAngleDeg.toFixed(1)} deg, anteversion ${result.femur.anteversionDeg.toFixed(1)} deg`],
-      ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
-      ["Material", `${result.materials.chain.join(" -> ")}, Poisson ${result.materials.poisson}, mean E ${result.materials.meanModulusMPa.toFixed(0)} MPa`],
+      ...common.model,
       ["Load case", JSON.stringify({ ...result.loadCase, directionLps: result.loadCase.directionLps.map((x) => +x.toFixed(4)) })],
       ["Strength criterion", `${result.strength.criterion} (${result.strength.mode} governs)`],
-      ["Solver", `${result.solver.preconditioner} PCG, ${result.solver.iterations} iterations, relative residual ${result.solver.relativeResidual.toExponential(2)}, ${result.solver.seconds.toFixed(1)} s`],
-      ["Total time", `${result.seconds.toFixed(1)} s`],
+      ...common.run,
     ],
     warnings: result.warnings,
     sections: [
@@ -114,6 +128,7 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
 
 /** The report of a spine analysis. */
 export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArtifacts, source: string): string {
+  const common = commonDetails(result);
   const surface = voxelSurface(a.grid);
   const risk = Float64Array.from(a.linear.risk, (r) => Math.min(r / a.linear.criticalRisk, 2));
   const top = a.landmarks.superiorEndplate.centre;
@@ -126,15 +141,13 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
     ],
     details: [
       ["Scan", source],
-      ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
+      common.calibration,
       ["Vertebral body", `height ${result.vertebra.heightMm.toFixed(1)} mm, volume ${(result.vertebra.volumeMm3 / 1000).toFixed(1)} cm3, mean density ${result.vertebra.meanDensityMgCm3.toFixed(0)} mg/cm3, endplates ${result.vertebra.endplateAngleDeg.toFixed(1)} deg apart`],
-      ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
-      ["Material", `${result.materials.chain.join(" -> ")}, Poisson ${result.materials.poisson}, mean E ${result.materials.meanModulusMPa.toFixed(0)} MPa`],
+      ...common.model,
       ["Load case", JSON.stringify(result.loadCase)],
       ["Strength criterion", `${result.strength.criterion} (${result.strength.mode} governs)`],
       ["Load at 0.68% apparent strain (Ogo)", `${result.loadAtApparentStrainN} N`],
-      ["Solver", `${result.solver.preconditioner} PCG, ${result.solver.iterations} iterations, relative residual ${result.solver.relativeResidual.toExponential(2)}, ${result.solver.seconds.toFixed(1)} s`],
-      ["Total time", `${result.seconds.toFixed(1)} s`],
+      ...common.run,
     ],
     warnings: result.warnings,
     sections: [
