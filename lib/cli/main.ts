@@ -32,9 +32,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "kernel install": async () => (await import("./kernel.js")).kernelInstallCommand,
   "fe solve": async () => (await import("./fe-solve.js")).feSolveCommand,
   phantom: async () => (await import("./phantom.js")).phantomCommand,
-  dxa: async () => (await import("./dxa.js")).dxaCommand,
-  "cohort run": async () => (await import("./cohort.js")).cohortRunCommand,
-  "cohort generate": async () => (await import("./cohort-generate.js")).cohortGenerateCommand,
 };
 
 function help(): string {
