@@ -116,7 +116,7 @@ export function logisticRegression(predictors: Record<string, readonly number[]>
     checkFinite(predictors[name], name);
     if (predictors[name].length !== n) throw new ValidationStatsError(`logistic regression: predictor "${name}" has ${predictors[name].length} values for ${n} outcomes`);
   }
-  const events = y.reduce((a, b) => a + b, 0);
+  const events = y.reduce<number>((a, b) => a + b, 0);
   if (events === 0 || events === n) throw new ValidationStatsError(`logistic regression needs both events and non-events (got ${events} of ${n})`);
   const confLevel = checkConfLevel(options.confLevel);
   const p = names.length + 1;
