@@ -9,12 +9,22 @@
  *   Table 4: "Adipose Tissue (ICRU-44)", "Air, Dry (near sea level)", "Blood, Whole (ICRU-44)",
  *   "Bone, Cortical (ICRU-44)", "Muscle, Skeletal (ICRU-44)", "Water, Liquid". The same values are
  *   used by Bonelab Ogo's internal calibration (Michalski et al. 2020, Med Eng Phys 78:55).
- * - Compounds: K2HPO4 and triglyceride (C55H98O6) by the mixture rule mu/rho = sum w_i (mu/rho)_i
- *   over the elements H, C, O, P, K of Hubbell & Seltzer Table 3 (standard atomic weights). At
- *   60 keV this gives 0.3890 (K2HPO4) and 0.1944 cm2/g (triglyceride), equal to NIST XCOM to the
- *   4th digit (checked in the tests).
+ * - Compounds: K2HPO4, triglyceride (C55H98O6) and hydroxyapatite (HA, Ca10(PO4)6(OH)2) by the
+ *   mixture rule mu/rho = sum w_i (mu/rho)_i over the elements H, C, O, P, K, Ca of Hubbell & Seltzer
+ *   Table 3 (standard atomic weights). At 60 keV this gives 0.3890 (K2HPO4) and 0.1944 cm2/g
+ *   (triglyceride), equal to NIST XCOM to the 4th digit, and 0.4067 cm2/g (HA); the same rule over
+ *   the ICRU-44 cortical-bone composition reproduces NIST Table 4's 0.3148 cm2/g (checked in the
+ *   tests, which is what validates the calcium column).
+ * - Calcium (Z = 20), Table 3: 93.41, 29.79, 13.06, 4.080, 1.830, 1.019, 0.6578, 0.3656, 0.2571,
+ *   0.1674, 0.1376 cm2/g on the grid below, read from two independent transcriptions of the NIST
+ *   table (github.com/ehsteve/roentgen `roentgen/data/elements/z20.csv`, whose K column equals ours
+ *   digit for digit, and an R table of NIST XCOM atom coefficients) that agree digit for digit.
  * - Physical densities: ICRU Report 44/46 as listed in the same NIST Table 2 (adipose 0.95, blood
- *   1.06, cortical bone 1.92, skeletal muscle 1.05, air 0.001205, water 1.00 g/cm3).
+ *   1.06, cortical bone 1.92, skeletal muscle 1.05, air 0.001205, water 1.00 g/cm3). Minerals: HA
+ *   3.16 g/cm3, the density calculated from its hexagonal unit cell (a = 9.41 Å, c = 6.88 Å, Z = 2
+ *   formula units Ca5(PO4)3OH of 502.31 g/mol; measured 3.14-3.21), as in the mineralogical data
+ *   quoted by Wikipedia "Hydroxyapatite" ◇ (the unit-cell arithmetic is checked in the tests);
+ *   K2HPO4 2.44 g/cm3 (anhydrous crystal, Wikipedia "Dipotassium phosphate" ◇).
  *
  * Only the standard energy grid from 10 to 200 keV is kept: every material is free of absorption
  * edges there (the K edges of P, K and Ca lie below 4.1 keV), so log-log interpolation between grid
@@ -26,13 +36,14 @@
  * import { massAttenuation } from "bct/lib/calibration/attenuation";
  * massAttenuation("water", 60); // 0.2059 cm2/g
  * massAttenuation("k2hpo4", 70); // log-log interpolated between 60 and 80 keV
+ * massAttenuation("hydroxyapatite", 60); // 0.4067 cm2/g
  * ```
  * @module
  */
 import { CalibrationError } from "./fit.js";
 
 /** Materials with tabulated mass attenuation. */
-export type AttenuationMaterial = "air" | "adipose" | "muscle" | "blood" | "corticalBone" | "water" | "k2hpo4" | "triglyceride";
+export type AttenuationMaterial = "air" | "adipose" | "muscle" | "blood" | "corticalBone" | "water" | "k2hpo4" | "triglyceride" | "hydroxyapatite";
 
 /** The energy grid of the tables (keV). */
 export const ATTENUATION_ENERGIES_KEV: readonly number[] = [10, 15, 20, 30, 40, 50, 60, 80, 100, 150, 200];
@@ -48,16 +59,17 @@ const TISSUE_TABLES: Record<"air" | "adipose" | "muscle" | "blood" | "corticalBo
 };
 
 /** NIST Table 3 (elements): mu/rho in cm2/g on {@link ATTENUATION_ENERGIES_KEV}. */
-const ELEMENT_TABLES: Record<"H" | "C" | "O" | "P" | "K", readonly number[]> = {
+const ELEMENT_TABLES: Record<"H" | "C" | "O" | "P" | "K" | "Ca", readonly number[]> = {
   H: [0.3854, 0.3764, 0.3695, 0.357, 0.3458, 0.3355, 0.326, 0.3091, 0.2944, 0.2651, 0.2429],
   C: [2.373, 0.8071, 0.442, 0.2562, 0.2076, 0.1871, 0.1753, 0.161, 0.1514, 0.1347, 0.1229],
   O: [5.952, 1.836, 0.8651, 0.3779, 0.2585, 0.2132, 0.1907, 0.1678, 0.1551, 0.1361, 0.1237],
   P: [40.35, 12.39, 5.352, 1.7, 0.8096, 0.4916, 0.3494, 0.2324, 0.1865, 0.1432, 0.125],
   K: [79.07, 25.03, 10.93, 3.413, 1.541, 0.8679, 0.5678, 0.3251, 0.2345, 0.1582, 0.1319],
+  Ca: [93.41, 29.79, 13.06, 4.08, 1.83, 1.019, 0.6578, 0.3656, 0.2571, 0.1674, 0.1376],
 };
 
-/** Standard atomic weights (IUPAC, abridged). */
-const ATOMIC_WEIGHT: Record<keyof typeof ELEMENT_TABLES, number> = { H: 1.008, C: 12.011, O: 15.999, P: 30.974, K: 39.098 };
+/** Standard atomic weights (IUPAC, abridged; Ca 40.078). */
+const ATOMIC_WEIGHT: Record<keyof typeof ELEMENT_TABLES, number> = { H: 1.008, C: 12.011, O: 15.999, P: 30.974, K: 39.098, Ca: 40.078 };
 
 /** mu/rho of a compound from its formula (atoms per formula unit) by the mixture rule. */
 function compoundTable(formula: Partial<Record<keyof typeof ELEMENT_TABLES, number>>): number[] {
@@ -70,11 +82,13 @@ const TABLES: Record<AttenuationMaterial, readonly number[]> = {
   ...TISSUE_TABLES,
   k2hpo4: compoundTable({ K: 2, H: 1, P: 1, O: 4 }),
   triglyceride: compoundTable({ C: 55, H: 98, O: 6 }),
+  hydroxyapatite: compoundTable({ Ca: 10, P: 6, O: 26, H: 2 }),
 };
 
 /**
- * Physical (mass) densities, g/cm3: ICRU-44/46 reference tissues as in NIST Table 2. K2HPO4 and
- * triglyceride are given for completeness (crystal 2.44; triolein about 0.91).
+ * Physical (mass) densities, g/cm3: ICRU-44/46 reference tissues as in NIST Table 2. K2HPO4,
+ * triglyceride and hydroxyapatite are given for completeness (K2HPO4 crystal 2.44 ◇; triolein about
+ * 0.91 ◇; HA 3.16 from its unit cell, see the module notes).
  */
 export const PHYSICAL_DENSITY: Readonly<Record<AttenuationMaterial, number>> = {
   air: 0.001205,
@@ -85,6 +99,7 @@ export const PHYSICAL_DENSITY: Readonly<Record<AttenuationMaterial, number>> = {
   water: 1.0,
   k2hpo4: 2.44,
   triglyceride: 0.91,
+  hydroxyapatite: 3.16,
 };
 
 /**

@@ -4,12 +4,10 @@
  * stdout with `--json`. Without a scan it runs on the embedded phantom.
  * @module
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { PhantomDefinition } from "../calibration/phantom.js";
+import { dxaProjectionFigure } from "../display/dxa.js";
 import { orthoSlicesBundle } from "../display/slice-view.js";
-import { readNifti } from "../io/nifti/index.js";
-import { readScan } from "../io/scan.js";
 import { sidewaysFall, stance } from "../loading/hip.js";
 import { stlBinary, voxelSurface } from "../mesh/surface.js";
 import { elementFieldVolume } from "../mesh/export.js";
@@ -18,7 +16,6 @@ import { writeInp } from "../fe/inp/write.js";
 import type { BoundaryCondition } from "../fe/bc.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import type { ElementGrid } from "../mesh/voxelize.js";
-import { datasetPath } from "../package-root.js";
 import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
 import type { PipelineProgress } from "../pipeline/progress.js";
@@ -27,20 +24,15 @@ import { reportHtml } from "../report/html.js";
 import type { Sex } from "../strength/classify.js";
 import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
+import { checkScanOptions, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
 import type { CliIO, Command } from "./main.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
-  site: { type: "string", description: "hip (default) or spine" },
-  level: { type: "string", description: "spine: vertebral level (L1..L5, T11, T12) to take from a TotalSegmentator --labels map" },
-  sex: { type: "string", description: "F or M (for the strength class; default F)" },
-  calibration: { type: "string", description: "phantom (default with --phantom or the embedded scan) or internal" },
-  phantom: { type: "string", description: "calibration phantom certificate (JSON: measure, rodDiameter, rodSpacing, rods[{name, density}])" },
-  "water-displacement": { type: "number", description: "internal calibration: water displaced per unit K2HPO4 (default 0.2174, Mindways; 0 on the embedded phantoms, whose base is ideal water)" },
+  ...SCAN_OPTIONS,
+  level: { type: "string", description: "spine: vertebral level (L1..L5, T11, T12): from a TotalSegmentator --labels map, or without --labels named automatically by counting up from the sacrum" },
   element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
-  labels: { type: "string", description: "label map (NIfTI) holding the femur or the vertebra, instead of automatic segmentation" },
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
-  series: { type: "string", description: "DICOM SeriesInstanceUID when a folder holds several" },
   nonlinear: { type: "flag", description: "also run the nonlinear pushover; its peak force becomes the strength (minutes)" },
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
@@ -80,10 +72,22 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
       [`Femoral strength (${result.loadCase.kind}, ${a.nonlinear ? "nonlinear" : "linear"})`, `${result.strengthN.toFixed(0)} N`],
       ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, hip)`],
       ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
+      ...(result.dxa
+        ? ([
+            ["DXA-equivalent T-scores", `neck ${result.dxa.tScoreNeck.toFixed(1)}, total hip ${result.dxa.tScoreTotalHip.toFixed(1)}: ${result.dxa.category}`],
+            ["Overall fracture risk", `${result.overallRisk} (strength class and hip T-score category, Keaveny 2020)`],
+          ] as [string, string][])
+        : []),
     ],
     details: [
       ["Scan", source],
       common.calibration,
+      ...(result.dxa
+        ? ([
+            ["DXA-equivalent aBMD", `femoral neck ${result.dxa.neckABMD.toFixed(3)} g/cm2, total hip ${result.dxa.totalHipABMD.toFixed(3)} g/cm2, trochanter ${result.dxa.trochanterABMD.toFixed(3)} g/cm2 (${result.dxa.densityEquivalent.unit})`],
+            ["T-score reference", `${result.dxa.reference.description} (${result.dxa.reference.citation}); ${result.dxa.categoryRule}`],
+          ] as [string, string][])
+        : []),
       ["Femur", `${result.femur.side}, head radius ${result.femur.headRadius.toFixed(1)} mm, neck-shaft angle ${result.femur.neckShaftAngleDeg.toFixed(1)} deg, anteversion ${result.femur.anteversionDeg.toFixed(1)} deg`],
       ...common.model,
       ["Load case", JSON.stringify({ ...result.loadCase, directionLps: result.loadCase.directionLps.map((x) => +x.toFixed(4)) })],
@@ -97,6 +101,7 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
         title: "Femur mask over the CT",
         html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.proximalMask }], title: "proximal femur (red) on the CT, bone window" }).data["text/html"] as string,
       },
+      ...(a.dxa ? [{ title: "DXA-equivalent projection and regions", figure: dxaProjectionFigure(a.dxa), caption: "aBMD image (g/cm2) of the femur in DXA position: femoral neck box, trochanteric line, total hip region" }] : []),
       { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
       {
         title: "Load case",
@@ -179,17 +184,8 @@ export const analyzeCommand: Command = {
   usage: `bct analyze [scan] [options]\n${formatOptions(OPTIONS)}`,
   async run(argv, io) {
     const { positionals, options } = parseArgs(argv, OPTIONS);
-    if (positionals.length > 1) throw new UsageError("give at most one scan");
-    const site = (options.site as string | undefined) ?? "hip";
-    if (site !== "hip" && site !== "spine") throw new UsageError(`--site must be hip or spine, got "${site}"`);
-    const sex = ((options.sex as string | undefined) ?? "F").toUpperCase();
-    if (sex !== "F" && sex !== "M") throw new UsageError(`--sex must be F or M, got "${options.sex}"`);
-    const embedded = positionals.length === 0;
-    const scanPath = embedded ? datasetPath("phantom", site, "dicom") : positionals[0];
-    const phantomFile = (options.phantom as string | undefined) ?? (embedded ? datasetPath("phantom", "calibration-phantom.json") : undefined);
-    const calKind = (options.calibration as string | undefined) ?? (phantomFile ? "phantom" : "internal");
-    if (calKind !== "phantom" && calKind !== "internal") throw new UsageError(`--calibration must be phantom or internal, got "${calKind}"`);
-    if (calKind === "phantom" && !phantomFile) throw new UsageError("--calibration phantom needs --phantom FILE (the phantom's certificate)");
+    const checked = checkScanOptions(positionals, options);
+    const { site, sex, embedded, scanPath } = checked;
     const lcName = (options["load-case"] as string | undefined) ?? (site === "hip" ? "sideways-fall" : "compression");
     if (site === "hip" && lcName !== "sideways-fall" && lcName !== "stance") throw new UsageError(`--load-case for the hip must be sideways-fall or stance, got "${lcName}"`);
     if (site === "spine" && lcName !== "compression") throw new UsageError(`--load-case for the spine must be compression, got "${lcName}"`);
@@ -204,24 +200,15 @@ export const analyzeCommand: Command = {
     }
     if (options.labels !== undefined && label === undefined) throw new UsageError("--labels needs --label N (or --level for a TotalSegmentator vertebra map)");
     if (options.labels === undefined && options.label !== undefined) throw new UsageError("--label needs --labels FILE");
-    if (site === "spine" && !embedded && options.labels === undefined) {
-      throw new UsageError("the spine path needs --labels (a vertebra label map, e.g. TotalSegmentator's) with --level or --label for a scan other than the embedded phantom: automatic level naming is not available yet");
+    if (site === "spine" && options.labels === undefined) {
+      if (embedded && level !== undefined) throw new UsageError("--level without --labels names the level by counting up from the sacrum, and the embedded spine phantom holds a single vertebra and no sacrum: give a scan of the lumbar spine that reaches the sacrum, or leave out --level to analyse the phantom's vertebra");
+      if (!embedded && level === undefined) throw new UsageError("the spine path on a scan needs --level (L1..L5 or T12, named automatically by counting up from the sacrum) or --labels (a vertebra label map, e.g. TotalSegmentator's) with --level or --label");
     }
     const element = (options.element as number | undefined) ?? (site === "hip" ? 1.5 : 1.0);
     if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
     if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
 
-    if (embedded) io.err(`note: no scan given: analysing the embedded ${site} phantom ${scanPath}`);
-    const scan = await readScan(scanPath, { seriesUid: options.series as string | undefined });
-    for (const w of scan.warnings) io.err(`warning: ${w}`);
-    const phantom = calKind === "phantom" ? (readJson(phantomFile!) as PhantomDefinition) : undefined;
-    let waterDisplacement = options["water-displacement"] as number | undefined;
-    if (!phantom && embedded && waterDisplacement === undefined) {
-      waterDisplacement = 0;
-      io.err("note: internal calibration on the embedded phantom uses water displacement 0 (its rods and tissues sit in an ideal water base)");
-    }
-    const calibration = phantom ? ({ kind: "phantom", phantom } as const) : ({ kind: "internal", waterDisplacement } as const);
-    const labelMap = options.labels ? readNifti(options.labels as string).volume : undefined;
+    const { scan, calibration, labelMap } = await readScanInput(checked, options, io);
     let result: HipAnalysisResult | SpineAnalysisResult;
     let html: () => string;
     let exported: () => string[];
@@ -241,6 +228,7 @@ export const analyzeCommand: Command = {
       const r = analyzeSpine(scan.volume, {
         sex: sex as Sex, calibration, elementSize: element,
         vertebra: labelMap ? { map: labelMap, label: label!, level } : undefined,
+        level: labelMap ? undefined : level,
         onProgress: progressLine(io),
       });
       result = r.result;
@@ -258,6 +246,7 @@ export const analyzeCommand: Command = {
         [
           `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${result.classification} bone strength (${sex === "F" ? "women" : "men"})`,
           `stiffness ${result.stiffnessNPerMm} N/mm; ${result.elements} elements of ${element} mm; ${result.seconds.toFixed(1)} s`,
+          ...("dxa" in result && result.dxa ? [`DXA-equivalent: neck ${result.dxa.neckABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreNeck.toFixed(1)}), total hip ${result.dxa.totalHipABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreTotalHip.toFixed(1)}): ${result.dxa.category}; overall fracture risk ${result.overallRisk}`] : []),
           `wrote ${join(out, "result.json")} and ${join(out, "report.html")}`,
         ].join("\n"),
       );
@@ -275,12 +264,4 @@ function exportModel(out: string, grid: ElementGrid, model: VoxelModel, bcs: Bou
   writeNifti(elementFieldVolume(grid, model.modulus), files[3], { datatype: "float32", description: "element modulus MPa" });
   writeNifti(elementFieldVolume(grid, risk), files[4], { datatype: "float32", description: "strain risk factor" });
   return files;
-}
-
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} as JSON: ${(e as Error).message}`);
-  }
 }

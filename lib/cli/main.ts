@@ -32,6 +32,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "kernel install": async () => (await import("./kernel.js")).kernelInstallCommand,
   "fe solve": async () => (await import("./fe-solve.js")).feSolveCommand,
   phantom: async () => (await import("./phantom.js")).phantomCommand,
+  dxa: async () => (await import("./dxa.js")).dxaCommand,
+  "cohort generate": async () => (await import("./cohort-generate.js")).cohortGenerateCommand,
+  "cohort run": async () => (await import("./cohort.js")).cohortRunCommand,
 };
 
 function help(): string {

@@ -16,6 +16,8 @@
  * @module
  */
 import { femurLandmarks, type FemurLandmarks } from "../anatomy/femur.js";
+import { hipDxa, type HipDxaArtifacts, type HipDxaResult } from "../dxa/hip.js";
+import { overallRisk, type MaleReferenceChoice, type OverallRisk } from "../dxa/reference.js";
 import type { CalibrationFit } from "../calibration/fit.js";
 import type { FeSolution } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
@@ -57,6 +59,11 @@ export interface HipAnalysisOptions {
    * the strength is the linear criterion's.
    */
   nonlinear?: boolean | { steps?: number; forceTol?: number };
+  /**
+   * Also measure the DXA-equivalent hip aBMD, T-scores and WHO category (lib/dxa, about 2 s).
+   * Default true; `{ maleReference }` chooses the young-adult reference for men.
+   */
+  dxa?: boolean | { maleReference?: MaleReferenceChoice };
   onProgress?: ProgressListener;
 }
 
@@ -78,6 +85,10 @@ export interface HipAnalysisResult {
   /** The nonlinear force-displacement curve, when run. */
   curve?: { displacementMm: number[]; forceN: number[]; yieldedFraction: number[] };
   solver: SolverSummary;
+  /** DXA-equivalent measures of the same scan (aBMD, T-scores, WHO category), when measured. */
+  dxa?: HipDxaResult;
+  /** BCT overall fracture risk from the strength class and the hip T-score category (Keaveny 2020 ✔), when DXA was measured. */
+  overallRisk?: OverallRisk;
   seconds: number;
   stageSeconds: Record<string, number>;
   warnings: string[];
@@ -96,6 +107,28 @@ export interface HipArtifacts {
   solution: FeSolution;
   linear: LinearStrengthResult;
   nonlinear?: PushoverResult;
+  dxa?: HipDxaArtifacts;
+}
+
+/**
+ * The femur of a calibrated scan: from a label map, or the bone mask and femur isolation; then its
+ * landmarks. Shared by the strength analysis and the DXA-equivalent measures.
+ */
+export function femurStage(clock: StageClock, warn: Warnings, ct: Volume, density: Volume, labels?: { map: Volume; label: number | number[] }): { femur: { femur: Mask; proximal: Mask }; landmarks: FemurLandmarks } {
+  const seg = clock.run("segmentation", "femur mask", () => {
+    if (labels) {
+      const r = labelMaskOnGrid(labels.map, labels.label, ct);
+      return { femur: r.mask, proximal: r.mask, warnings: r.warnings };
+    }
+    const bone = boneMask(density);
+    const f = isolateFemur(bone.mask);
+    return { femur: f.femur, proximal: f.proximal, warnings: [...bone.warnings, ...f.warnings] };
+  });
+  warn.add("segmentation", seg.warnings);
+  const landmarks = clock.run("anatomy", "femur landmarks", () => femurLandmarks(seg.femur),
+    (l) => `${l.side} femur, head radius ${l.headRadius.toFixed(1)} mm, neck-shaft angle ${l.neckShaftAngleDeg.toFixed(0)} deg`);
+  warn.add("anatomy", landmarks.warnings);
+  return { femur: { femur: seg.femur, proximal: seg.proximal }, landmarks };
 }
 
 /**
@@ -110,19 +143,11 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
   const density = cal.density;
 
-  const seg = clock.run("segmentation", "femur mask", () => {
-    if (opts.labels) {
-      const r = labelMaskOnGrid(opts.labels.map, opts.labels.label, ct);
-      return { femur: r.mask, proximal: r.mask, warnings: r.warnings };
-    }
-    const bone = boneMask(density);
-    const f = isolateFemur(bone.mask);
-    return { femur: f.femur, proximal: f.proximal, warnings: [...bone.warnings, ...f.warnings] };
-  });
-  note("segmentation", seg.warnings);
-  const landmarks = clock.run("anatomy", "femur landmarks", () => femurLandmarks(seg.femur),
-    (l) => `${l.side} femur, head radius ${l.headRadius.toFixed(1)} mm, neck-shaft angle ${l.neckShaftAngleDeg.toFixed(0)} deg`);
-  note("anatomy", landmarks.warnings);
+  const { femur: seg, landmarks } = femurStage(clock, warn, ct, density, opts.labels);
+  const dxa = opts.dxa === false ? undefined : clock.run("dxa", "DXA-equivalent aBMD", () =>
+    hipDxa(density, seg.femur, { sex: opts.sex, landmarks, maleReference: typeof opts.dxa === "object" ? opts.dxa.maleReference : undefined }),
+  (d) => `neck ${d.result.neckABMD.toFixed(3)} g/cm2 (T ${d.result.tScoreNeck.toFixed(1)}), total hip ${d.result.totalHipABMD.toFixed(3)} (T ${d.result.tScoreTotalHip.toFixed(1)}): ${d.result.category}`);
+  if (dxa) note("dxa", dxa.result.warnings);
 
   const h = opts.elementSize ?? 1.5;
   const law = opts.modulusLaw ?? "morgan2003-femoral-neck";
@@ -181,12 +206,14 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
     },
     curve: nonlinear?.curve,
     solver: solverSummary(solution),
+    dxa: dxa?.result,
+    overallRisk: dxa ? overallRisk([classification], [dxa.result.category]) : undefined,
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
     warnings: warn.list,
   };
   return {
     result,
-    artifacts: { density, femurMask: seg.femur, proximalMask: seg.proximal, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, nonlinear },
+    artifacts: { density, femurMask: seg.femur, proximalMask: seg.proximal, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, nonlinear, dxa: dxa?.artifacts },
   };
 }

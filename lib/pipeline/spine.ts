@@ -1,7 +1,8 @@
 /**
- * The spine analysis: CT (HU) -> calibrated density -> vertebra mask (a label map, or the bone mask
- * of the embedded phantom) -> vertebral body (posterior elements removed) -> landmarks -> voxel
- * model -> axial compression between the endplates -> stiffness, strength, class.
+ * The spine analysis: CT (HU) -> calibrated density -> vertebra mask (a label map, the level named
+ * automatically by counting up from the sacrum, or the bone mask of the embedded phantom) ->
+ * vertebral body (posterior elements removed) -> landmarks -> voxel model -> axial compression
+ * between the endplates -> stiffness, strength, class.
  *
  * Vertebral strength is the linear criterion's failure load (the same critical-volume principal
  * strain criterion as the hip), reported to 10 N; the load at Ogo's 0.68% apparent strain of the body
@@ -13,6 +14,9 @@
  *   sex: "F", calibration: { kind: "internal" },
  *   vertebra: { map: levels, label: TOTALSEGMENTATOR_VERTEBRA_LABELS.L1 },
  * });
+ * // without a label map: the level is named automatically (the scan must reach the sacrum)
+ * const auto = analyzeSpine(ct.volume, { sex: "F", calibration: { kind: "internal" }, level: "L1" });
+ * console.log(auto.result.levelNaming?.warnings);
  * ```
  * @module
  */
@@ -25,6 +29,7 @@ import type { ElementGrid } from "../mesh/voxelize.js";
 import { connectedComponents, fillHoles } from "../segmentation/components.js";
 import { labelMaskOnGrid } from "../segmentation/labels.js";
 import { SegmentationError, thresholdMask, type Mask } from "../segmentation/mask.js";
+import { lumbarVertebraMask, nameLumbarLevels, type SpineLevelsResult } from "../segmentation/spine-levels.js";
 import { isolateVertebralBody } from "../segmentation/vertebra.js";
 import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
 import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
@@ -49,8 +54,17 @@ export const SPINE_BONE_THRESHOLD = 100;
 export interface SpineAnalysisOptions {
   sex: Sex;
   calibration: CalibrationChoice;
-  /** The vertebra from a label map; without it the bone mask's most central vertebra is used (the embedded phantom). */
+  /**
+   * The vertebra from a label map; without it, `level` names it automatically, and without both the
+   * bone mask's most central vertebra is used (the embedded phantom).
+   */
   vertebra?: { map: Volume; label: number; level?: string };
+  /**
+   * Level to analyse when no `vertebra` label map is given ("L1".."L5", "T12"): found by
+   * {@link nameLumbarLevels} (counted up from the sacrum, cross-checked by the ribs), which needs the
+   * scan to reach the sacrum and throws a LevelNamingError otherwise.
+   */
+  level?: string;
   /** Element edge (mm). Default 1.0 (spine, bct-reference.md §3). */
   elementSize?: number;
   /** Default "kopperdahl2002" (reference default for the vertebra). */
@@ -66,6 +80,8 @@ export interface SpineAnalysisResult {
   site: "spine";
   sex: Sex;
   level?: string;
+  /** The automatic level naming's evidence (absent when the vertebra came from a label map or the phantom). */
+  levelNaming?: Omit<SpineLevelsResult, "profile">;
   strengthN: number;
   stiffnessNPerMm: number;
   classification: StrengthClass;
@@ -96,6 +112,8 @@ export interface SpineArtifacts {
   bc: SpineBoundaryConditions;
   solution: FeSolution;
   linear: LinearStrengthResult;
+  /** The automatic level naming, profile included (when it ran). */
+  naming?: SpineLevelsResult;
 }
 
 /** The component (of at least 500 voxels) of a bone mask whose centroid is nearest the scan centre: the middle vertebra. */
@@ -130,6 +148,11 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
   const density = cal.density;
   if (Math.max(...ct.spacing) > 2) warn.add("scan", [`the scan's voxels are ${ct.spacing.map((s) => s.toFixed(2)).join(" x ")} mm: coarse for a vertebra; the density is resampled onto ${opts.elementSize ?? 1} mm elements, which cannot restore detail the scan lacks`]);
+  const naming = !opts.vertebra && opts.level !== undefined
+    ? clock.run("level naming", `naming the lumbar levels to find ${opts.level}`, () => nameLumbarLevels(density),
+      (r) => `${r.levels.map((l) => l.name).join(" ")} from the sacrum; ribs ${r.ribs.agrees === null ? "not found" : r.ribs.agrees ? "agree (T12)" : "disagree"}`)
+    : undefined;
+  if (naming) warn.add("level naming", naming.warnings);
   const body = clock.run("segmentation", "vertebral body", () => {
     let vertebra: Mask;
     const ws: string[] = [];
@@ -137,6 +160,8 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
       const r = labelMaskOnGrid(opts.vertebra.map, opts.vertebra.label, ct);
       vertebra = r.mask;
       ws.push(...r.warnings);
+    } else if (naming) {
+      vertebra = lumbarVertebraMask(density, opts.level!, { naming });
     } else {
       // Vertebrae are separated by discs: threshold, keep the most central component, fill it.
       vertebra = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
@@ -171,7 +196,8 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
   const result: SpineAnalysisResult = {
     site: "spine",
     sex: opts.sex,
-    level: opts.vertebra?.level,
+    level: opts.vertebra ? opts.vertebra.level : naming ? opts.level!.toUpperCase() : undefined,
+    levelNaming: naming ? (({ profile: _profile, ...rest }) => rest)(naming) : undefined,
     strengthN,
     stiffnessNPerMm: Math.round(stiffness),
     classification: classifyStrength(strengthN, "spine", opts.sex),
@@ -192,5 +218,5 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     stageSeconds: clock.seconds,
     warnings: warn.list,
   };
-  return { result, artifacts: { density, bodyMask: body.mask, calibration: cal.fit, landmarks, grid, model, bc, solution, linear } };
+  return { result, artifacts: { density, bodyMask: body.mask, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, naming } };
 }

@@ -50,7 +50,7 @@
  * @module
  */
 import type { BoundaryCondition, Component } from "../fe/bc.js";
-import { solve, type FeSolution, type SolveOptions } from "../fe/solve/solve.js";
+import { createPreconditionerCache, solve, type FeSolution, type SolveOptions } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import { principalStrains } from "../fe/post.js";
 import {
@@ -130,10 +130,22 @@ export interface PushoverOptions {
   plateauSlope?: number;
   /** Stop once the strength is found (default true). */
   stopAtStrength?: boolean;
-  /** Start each step with moduli from the previous displacement scaled to the new step (default true). */
+  /** Start each step with moduli from the predicted displacement (see `extrapolate`; default true). */
   predictModuli?: boolean;
+  /**
+   * Predict a step's displacement (its moduli and the first solve's warm start) by linear
+   * extrapolation from the last two steps (default true), rather than by scaling the last step's
+   * displacement to the new control displacement (the first step is always scaled).
+   */
+  extrapolate?: boolean;
   /** Warm-start each solve from the previous displacement (default true; false only to measure its benefit). */
   warmStart?: boolean;
+  /**
+   * Keep the multigrid preconditioner between the solves (rebuilt only when CG slows down, see
+   * `SolveOptions.reuse`; default true). The moduli change between passes, the mesh and the
+   * constraints do not, so the elastic model's preconditioner stays valid (CG stays exact).
+   */
+  reusePreconditioner?: boolean;
   /** Options of each linear solve (tolerance, preconditioner, engine, ...). */
   solve?: Omit<SolveOptions, "initialDisplacement">;
   onStep?: (p: PushoverProgress) => void;
@@ -225,6 +237,7 @@ export function pushover(model: VoxelModel, loading: PushoverLoading, options: P
   const stopAtStrength = options.stopAtStrength ?? true;
   const warmStart = options.warmStart ?? true;
   const predictModuli = options.predictModuli ?? true;
+  const extrapolate = options.extrapolate ?? true;
   const steps = options.steps ?? 20;
   if (!(Number.isInteger(steps) && steps >= 1)) throw new PushoverError(`steps = ${steps}: need an integer >= 1`);
   if (!(forceTol > 0)) throw new PushoverError(`forceTol = ${forceTol}: need > 0`);
@@ -255,7 +268,8 @@ export function pushover(model: VoxelModel, loading: PushoverLoading, options: P
     return s * f;
   };
 
-  const solveOpts = options.solve ?? {};
+  const solveOpts: SolveOptions = { ...options.solve };
+  if (options.reusePreconditioner ?? true) solveOpts.reuse ??= createPreconditionerCache();
   let solves = 0, solverIterations = 0;
   const solveWith = (Es: Float64Array, bcs: readonly BoundaryCondition[], u0: Float64Array | undefined): FeSolution => {
     // a fresh modulus array per solve: solver engines may cache per array
@@ -291,8 +305,8 @@ export function pushover(model: VoxelModel, loading: PushoverLoading, options: P
   let automaticRange = false;
   let maxDisplacement = options.maxDisplacement;
   let stiffness = NaN;
-  let uPrev: Float64Array | undefined;
-  let dPrev = 0;
+  let uPrev: Float64Array | undefined, uOld: Float64Array | undefined;
+  let dPrev = 0, dOld = 0;
   if (maxDisplacement === undefined) {
     automaticRange = true;
     const bcs = bcsAt(trialDisplacement);
@@ -325,7 +339,12 @@ export function pushover(model: VoxelModel, loading: PushoverLoading, options: P
   for (let step = 1; step <= maxSteps; step++) {
     const d = step * dStep;
     const bcs = bcsAt(d);
-    let guess: Float64Array | undefined = uPrev ? uPrev.map((x) => (x * d) / dPrev) : undefined;
+    let guess: Float64Array | undefined;
+    if (uPrev && uOld && extrapolate && dPrev > dOld) {
+      // linear extrapolation from the last two steps: follows the spread of yield
+      const t = (d - dPrev) / (dPrev - dOld), a = uPrev, o = uOld;
+      guess = a.map((x, i) => x + t * (x - o[i]));
+    } else if (uPrev) guess = uPrev.map((x) => (x * d) / dPrev);
     // predictor: moduli from the scaled previous displacement (exact while the response is linear)
     if (guess && predictModuli) update(guess, Es);
     const passes: PushoverPass[] = [];
@@ -347,6 +366,8 @@ export function pushover(model: VoxelModel, loading: PushoverLoading, options: P
       if (change <= 1e-9 || (p > 1 && (dF * rho) / (1 - rho) <= forceTol * Math.abs(Fp))) { converged = true; break; }
     }
     if (!converged) unconvergedSteps++;
+    uOld = uPrev;
+    dOld = dPrev;
     uPrev = u;
     dPrev = d;
     let nYield = 0;

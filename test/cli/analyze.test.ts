@@ -30,9 +30,15 @@ describe("bct analyze", () => {
     expect(["fragile", "low", "normal"]).toContain(j.classification);
     expect(j.elementSizeMm).toBe(1.5);
     expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8"))).toEqual(j);
+    // the DXA-equivalent measures beside the strength, and the overall risk by Keaveny 2020's rule
+    // (high: fragile or osteoporosis; not increased: all normal; else increased; bct-reference.md §5)
+    for (const k of ["neckABMD", "totalHipABMD", "tScoreNeck", "tScoreTotalHip", "category", "reference"]) expect(j.dxa).toHaveProperty(k);
+    const risk = j.classification === "fragile" || j.dxa.category === "osteoporosis" ? "high" : j.classification === "normal" && j.dxa.category === "normal" ? "not increased" : "increased";
+    expect(j.overallRisk).toBe(risk);
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html.split("window.Plotly").length).toBeGreaterThan(1);
-    expect((html.match(/class="bct-plotly"/g) ?? []).length).toBeGreaterThanOrEqual(4); // calibration, modulus, load case, risk
+    expect((html.match(/class="bct-plotly"/g) ?? []).length).toBeGreaterThanOrEqual(5); // calibration, DXA projection, modulus, load case, risk
+    expect(html).toMatch(/DXA-equivalent projection and regions/);
     expect(html).toMatch(/data:image\/png;base64,/); // the mask over CT slices
     expect(r.stderr).toMatch(/\[\s*\d+\.\d s\] solve: \d+ iterations, converged/);
   });

@@ -34,6 +34,11 @@ export interface MultigridOptions {
   coarsestDofs?: number;
   /** At most this many levels (default 12). */
   maxLevels?: number;
+  /**
+   * Rigid caps (solve.ts): CG iterations that extend each free reference DOF's motion into the bone
+   * for the caps' coarse space (default 2; 0: one V-cycle). More cost more setup and save CG iterations.
+   */
+  capIterations?: number;
 }
 
 /** One level of the hierarchy. */
@@ -111,6 +116,7 @@ export function buildMultigrid(
     smoothingRange: options.smoothingRange ?? 15,
     coarsestDofs: options.coarsestDofs ?? 2500,
     maxLevels: options.maxLevels ?? 12,
+    capIterations: options.capIterations ?? 2,
   };
   const levels: MultigridLevel[] = [makeLevel(fine, dims, voxels, nodeGrid, constrained, factory, allocate)];
   while (levels.length < opts.maxLevels) {

@@ -1,0 +1,121 @@
+/**
+ * The DXA-equivalent measures of a CT scan on their own (what `bct dxa` runs): calibration, then
+ *
+ * - hip: the femur (label map or bone mask + femur isolation) and its landmarks, DXA positioning and
+ *   projection, femoral neck / trochanter / total hip aBMD, T-scores (NHANES III young adults) and
+ *   the WHO category ({@link hipDxa});
+ * - spine: the lumbar vertebrae (a TotalSegmentator-style level label map, the levels named
+ *   automatically by counting up from the sacrum, or the embedded phantom's single vertebra), AP
+ *   aBMD per level and L1-L4, and the QCT trabecular vBMD with the ACR category ({@link spineDxa}).
+ *
+ * @example
+ * ```ts
+ * const { result } = measureHipDxa(ct, { sex: "F", calibration: { kind: "phantom", phantom } });
+ * result.neckABMD; result.tScoreNeck; result.category;
+ * ```
+ * @module
+ */
+import { spineDxa, vertebraeFromLabels, type SpineDxaArtifacts, type SpineDxaResult, type VertebraInput } from "../dxa/spine.js";
+import { hipDxa, type HipDxaArtifacts, type HipDxaResult } from "../dxa/hip.js";
+import type { MaleReferenceChoice } from "../dxa/reference.js";
+import type { CalibrationFit } from "../calibration/fit.js";
+import { fillHoles } from "../segmentation/components.js";
+import { thresholdMask } from "../segmentation/mask.js";
+import { LevelNamingError, lumbarVertebraMask, nameLumbarLevels } from "../segmentation/spine-levels.js";
+import type { Sex } from "../strength/classify.js";
+import type { Volume } from "../volume/volume.js";
+import { femurStage } from "./hip.js";
+import { StageClock, type ProgressListener } from "./progress.js";
+import { centralComponent, SPINE_BONE_THRESHOLD, TOTALSEGMENTATOR_VERTEBRA_LABELS } from "./spine.js";
+import { calibrateStage, calibrationSummary, Warnings, type CalibrationChoice, type CalibrationSummary } from "./stages.js";
+
+/** Options of {@link measureHipDxa}. */
+export interface HipDxaMeasureOptions {
+  sex: Sex;
+  calibration: CalibrationChoice;
+  /** Femur from a label map instead of the bone mask path. */
+  labels?: { map: Volume; label: number | number[] };
+  maleReference?: MaleReferenceChoice;
+  onProgress?: ProgressListener;
+}
+
+/** What `bct dxa --site hip` reports: the hip DXA result with the calibration, time and all warnings. */
+export type HipDxaReport = HipDxaResult & { calibration: CalibrationSummary; seconds: number; warnings: string[] };
+
+/** Calibrate, find the femur and measure its DXA-equivalent aBMD and T-scores. */
+export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result: HipDxaReport; artifacts: HipDxaArtifacts & { density: Volume; calibration: CalibrationFit } } {
+  const clock = new StageClock(opts.onProgress);
+  const warn = new Warnings();
+  const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
+  const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels);
+  const d = clock.run("dxa", "projection and regions", () => hipDxa(cal.density, femur.femur, { sex: opts.sex, landmarks, maleReference: opts.maleReference }),
+    (r) => `neck ${r.result.neckABMD.toFixed(3)} g/cm2, total hip ${r.result.totalHipABMD.toFixed(3)} g/cm2`);
+  warn.add("dxa", d.result.warnings);
+  return {
+    result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings), seconds: clock.elapsed(), warnings: warn.list },
+    artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit },
+  };
+}
+
+/** Options of {@link measureSpineDxa}. */
+export interface SpineDxaMeasureOptions {
+  sex: Sex;
+  calibration: CalibrationChoice;
+  /** A vertebra level label map (TotalSegmentator ids by default, see `levelLabels`). */
+  labels?: Volume;
+  /** Level -> label of `labels`. Default the TotalSegmentator lumbar labels L1-L4. */
+  levelLabels?: Readonly<Record<string, number>>;
+  /**
+   * Without `labels`: "auto" names L1-L4 by counting up from the sacrum (the scan must reach it);
+   * a level name ("L3") takes the scan's most central vertebra as that level (a scan of one vertebra,
+   * e.g. the embedded phantom, whose vertebra is L3).
+   */
+  vertebrae?: "auto" | string;
+  /** Effective energy (keV) for the K2HPO4 -> HA conversion of the vBMD, when known. */
+  effectiveEnergyKeV?: number;
+  onProgress?: ProgressListener;
+}
+
+/** What `bct dxa --site spine` reports. */
+export type SpineDxaReport = SpineDxaResult & { site: "spine"; sex: Sex; calibration: CalibrationSummary; seconds: number; warnings: string[] };
+
+const LUMBAR_L1_L4 = ["L1", "L2", "L3", "L4"] as const;
+
+/** Calibrate, find the lumbar vertebrae and measure AP aBMD per level and the trabecular vBMD. */
+export function measureSpineDxa(ct: Volume, opts: SpineDxaMeasureOptions): { result: SpineDxaReport; artifacts: SpineDxaArtifacts & { density: Volume; calibration: CalibrationFit } } {
+  const clock = new StageClock(opts.onProgress);
+  const warn = new Warnings();
+  const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
+  const density = cal.density;
+  const vertebrae: VertebraInput[] = clock.run("segmentation", "lumbar vertebrae", () => {
+    if (opts.labels) {
+      const levels = opts.levelLabels ?? Object.fromEntries(LUMBAR_L1_L4.map((l) => [l, TOTALSEGMENTATOR_VERTEBRA_LABELS[l]]));
+      return vertebraeFromLabels(opts.labels, levels, density, { skipMissing: true });
+    }
+    const how = opts.vertebrae ?? "auto";
+    if (how === "auto") {
+      const naming = nameLumbarLevels(density);
+      warn.add("level naming", naming.warnings);
+      const out: VertebraInput[] = [];
+      for (const level of LUMBAR_L1_L4) {
+        try {
+          out.push({ level, mask: lumbarVertebraMask(density, level, { naming }) });
+        } catch (e) {
+          if (!(e instanceof LevelNamingError)) throw e;
+          warn.add("level naming", [`${level} left out: ${e.message}`]);
+        }
+      }
+      if (out.length === 0) throw new LevelNamingError("none of L1-L4 could be cut out of the scan; give a level label map (--labels)");
+      return out;
+    }
+    const mask = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
+    return [{ level: how.toUpperCase(), mask }];
+  }, (v) => `levels ${v.map((x) => x.level).join(", ")}`);
+  const d = clock.run("dxa", "AP projection and trabecular ROIs", () => spineDxa(density, vertebrae, { effectiveEnergyKeV: opts.effectiveEnergyKeV } as Parameters<typeof spineDxa>[2]),
+    (r) => `total aBMD ${r.result.totalABMD?.toFixed(3) ?? "-"} g/cm2, trabecular vBMD ${r.result.trabecularVBMD} mg/cm3 (${r.result.category})`);
+  warn.add("dxa", d.result.warnings);
+  return {
+    result: { ...d.result, site: "spine", sex: opts.sex, calibration: calibrationSummary(cal.fit, cal.warnings), seconds: clock.elapsed(), warnings: warn.list },
+    artifacts: { ...d.artifacts, density, calibration: cal.fit },
+  };
+}
