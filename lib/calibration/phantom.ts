@@ -42,6 +42,13 @@ export interface PhantomDefinition {
   rodSpacing: number;
   /** Rods in their order along the bar. */
   rods: { name: string; density: number }[];
+  /**
+   * Water displaced per unit mineral in the rods' equivalent-density convention, used to estimate the
+   * scan's effective energy from the fitted slope (calibration/energy): 0.2174 for a Mindways
+   * K2HPO4 phantom (QCT Pro User Guide, bct-reference.md §1; the default), 0 for rods in an ideal
+   * water-equivalent base (the embedded synthetic phantom).
+   */
+  waterDisplacement?: number;
 }
 
 /** Options of {@link phantomCalibration}. */

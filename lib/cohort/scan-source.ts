@@ -103,6 +103,7 @@ export async function loadSubjectScan(row: Pick<CohortRow, "scan">, baseDir: str
     const certificate: PhantomDefinition | undefined = cal && {
       name: "the synthetic subject's calibration phantom (K2HPO4 rods, from its spec)",
       measure: "rhoK",
+      waterDisplacement: 0, // the generator's rods sit in an ideal water-equivalent base
       rodDiameter: 2 * cal.rodRadius,
       rodSpacing: cal.rodSpacing,
       rods: cal.rods.map((r) => ({ name: r.name, density: r.density })),

@@ -131,8 +131,31 @@ const FALL_BLOCK: ColumnBlock<FallColumns> = {
   },
 };
 
+/** The DXA-equivalent columns (CT-derived hip aBMD, T-scores, WHO category) and the overall risk; null when DXA was not measured. */
+export interface DxaColumns {
+  neckABMD: number | null;
+  totalHipABMD: number | null;
+  tScoreNeck: number | null;
+  tScoreTotalHip: number | null;
+  whoCategory: string | null;
+  overallRisk: string | null;
+}
+
+const DXA_BLOCK: ColumnBlock<DxaColumns> = {
+  name: "dxa",
+  columns: ["neckABMD", "totalHipABMD", "tScoreNeck", "tScoreTotalHip", "whoCategory", "overallRisk"],
+  compute: ({ hip: { result } }) => {
+    const d = result.dxa;
+    return {
+      neckABMD: d?.neckABMD ?? null, totalHipABMD: d?.totalHipABMD ?? null,
+      tScoreNeck: d?.tScoreNeck ?? null, tScoreTotalHip: d?.tScoreTotalHip ?? null,
+      whoCategory: d?.category ?? null, overallRisk: result.overallRisk ?? null,
+    };
+  },
+};
+
 /** The result column blocks, in table order. Append a block here to add its columns everywhere. */
-export const COLUMN_BLOCKS = [HIP_BLOCK, FALL_BLOCK] as const;
+export const COLUMN_BLOCKS = [HIP_BLOCK, DXA_BLOCK, FALL_BLOCK] as const;
 
 type BlockValues<B> = B extends ColumnBlock<infer V> ? V : never;
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -5,19 +5,15 @@
  * per region, the femoral-neck and total-hip T-scores against the NHANES III young-adult reference,
  * and the WHO category.
  *
- * **Equivalent mineral of the reported aBMD.** The aBMD is the mineral *in the density's own
- * calibration equivalent*, with no conversion: by default the pipeline's working unit, mg/cm3
- * K2HPO4 (bct-reference.md, implementation defaults), so aBMD is **g/cm2 K2HPO4-equivalent**
- * (`densityMeasure: "rhoHA"` records an HA-calibrated density instead). DXA reports
- * hydroxyapatite-like mineral calibrated by the manufacturer; CTXA reports from K2HPO4- or
- * HA-calibrated CT. No confirmed scalar K2HPO4 -> HA conversion is published (bct-reference.md §1;
- * `calibration/density.ts` deliberately has none), so none is applied. An affine chain through ash
- * density (Keyak 1994, then Schileo 2008 inverted: rhoHA = 1.2087 rhoK - 45.72, as `spine.ts` uses for
- * volumetric trabecular BMD) is not used here either: its offset would be integrated along every ray
- * over every voxel collected (marrow, the partial-volume shell), making aBMD depend on the mask's
- * thickness rather than on the mineral. T-scores of K2HPO4-equivalent aBMD against the Hologic
- * NHANES III reference are therefore approximate until the chain is cross-calibrated against DXA.
- * The choice is recorded in `result.densityEquivalent`.
+ * **Equivalent mineral of the reported aBMD.** The aBMD is the mineral in the density's own
+ * calibration equivalent (`densityMeasure`, default "rhoK": g/cm2 K2HPO4-equivalent). DXA reports
+ * hydroxyapatite-like mineral, so the pipeline (`pipeline/hip`, `pipeline/dxa`) first expresses the
+ * calibrated density as HA-equivalent with the scalar attenuation equivalence at the scan's effective
+ * energy (`calibration/density` mineralConversion; no confirmed published K2HPO4 -> HA conversion
+ * exists, bct-reference.md §1, so this is a model, ◇) and passes `densityMeasure: "rhoHA"`. A scalar
+ * factor keeps aBMD a projection of mineral; an affine chain through ash density would integrate its
+ * offset along every ray and make aBMD depend on the mask's thickness, so none is used. The choice is
+ * recorded in `result.densityEquivalent`.
  *
  * **Mineral collected.** The density inside the femur mask plus one voxel layer around it
  * (`shellVoxels`, default 1): a mask of voxel centres in bone leaves out the partial-volume mineral of
@@ -296,7 +292,9 @@ export function hipDxa(density: Volume, femurMask: Volume, opts: HipDxaOptions):
     densityEquivalent: {
       measure,
       unit: `g/cm2 ${unitLabel}-equivalent mineral`,
-      description: `projected ${unitLabel}-equivalent mineral of the density as calibrated (mg/cm3 ${measure === "rhoK" ? "K2HPO4" : "HA"}), no conversion to DXA's hydroxyapatite scale: no confirmed scalar K2HPO4 -> HA conversion is published, so T-scores against the Hologic NHANES III reference are approximate`,
+      description: measure === "rhoK"
+        ? "projected K2HPO4-equivalent mineral of the density as calibrated (mg/cm3 K2HPO4), not on DXA's hydroxyapatite scale: T-scores against the Hologic NHANES III reference are approximate"
+        : "projected hydroxyapatite-equivalent mineral (mg/cm3 HA; the pipeline converts K2HPO4 by the attenuation equivalence at the scan's effective energy, calibration/density mineralConversion, unverified ◇); T-scores against the Hologic NHANES III reference assume CT and DXA agree on the HA scale (CTXA, Cann 2014)",
     },
     positioning: { side: lm.side, viewDirectionLps: positioning.view, rotationAboutShaftDeg: positioning.rotationAboutShaftDeg, neckOutOfPlaneDeg: positioning.neckOutOfPlaneDeg },
     neckBox: {

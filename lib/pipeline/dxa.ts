@@ -27,7 +27,7 @@ import type { Volume } from "../volume/volume.js";
 import { femurStage } from "./hip.js";
 import { StageClock, type ProgressListener } from "./progress.js";
 import { centralComponent, SPINE_BONE_THRESHOLD, TOTALSEGMENTATOR_VERTEBRA_LABELS } from "./spine.js";
-import { calibrateStage, calibrationSummary, Warnings, type CalibrationChoice, type CalibrationSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, toHydroxyapatite, Warnings, type CalibrationChoice, type CalibrationSummary } from "./stages.js";
 
 /** Options of {@link measureHipDxa}. */
 export interface HipDxaMeasureOptions {
@@ -48,11 +48,13 @@ export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result:
   const warn = new Warnings();
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
   const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels);
-  const d = clock.run("dxa", "projection and regions", () => hipDxa(cal.density, femur.femur, { sex: opts.sex, landmarks, maleReference: opts.maleReference }),
+  const ha = toHydroxyapatite(cal.density, cal.fit, cal.mineral);
+  warn.add("dxa", ha.warnings);
+  const d = clock.run("dxa", "projection and regions", () => hipDxa(ha.density, femur.femur, { sex: opts.sex, landmarks, densityMeasure: "rhoHA", maleReference: opts.maleReference }),
     (r) => `neck ${r.result.neckABMD.toFixed(3)} g/cm2, total hip ${r.result.totalHipABMD.toFixed(3)} g/cm2`);
   warn.add("dxa", d.result.warnings);
   return {
-    result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings), seconds: clock.elapsed(), warnings: warn.list },
+    result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
     artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit },
   };
 }
@@ -71,8 +73,6 @@ export interface SpineDxaMeasureOptions {
    * e.g. the embedded phantom, whose vertebra is L3).
    */
   vertebrae?: "auto" | string;
-  /** Effective energy (keV) for the K2HPO4 -> HA conversion of the vBMD, when known. */
-  effectiveEnergyKeV?: number;
   onProgress?: ProgressListener;
 }
 
@@ -111,11 +111,15 @@ export function measureSpineDxa(ct: Volume, opts: SpineDxaMeasureOptions): { res
     const mask = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
     return [{ level: how.toUpperCase(), mask }];
   }, (v) => `levels ${v.map((x) => x.level).join(", ")}`);
-  const d = clock.run("dxa", "AP projection and trabecular ROIs", () => spineDxa(density, vertebrae, { effectiveEnergyKeV: opts.effectiveEnergyKeV } as Parameters<typeof spineDxa>[2]),
+  const ha = toHydroxyapatite(density, cal.fit, cal.mineral);
+  warn.add("dxa", ha.warnings);
+  const d = clock.run("dxa", "AP projection and trabecular ROIs", () => spineDxa(ha.density, vertebrae, {
+    densityMeasure: "rhoHA", effectiveEnergyKeV: ha.conversion.effectiveEnergyKeV ?? undefined, waterDisplacement: { rhoK: cal.mineral.waterDisplacement },
+  }),
     (r) => `total aBMD ${r.result.totalABMD?.toFixed(3) ?? "-"} g/cm2, trabecular vBMD ${r.result.trabecularVBMD} mg/cm3 (${r.result.category})`);
   warn.add("dxa", d.result.warnings);
   return {
-    result: { ...d.result, site: "spine", sex: opts.sex, calibration: calibrationSummary(cal.fit, cal.warnings), seconds: clock.elapsed(), warnings: warn.list },
+    result: { ...d.result, site: "spine", sex: opts.sex, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
     artifacts: { ...d.artifacts, density, calibration: cal.fit },
   };
 }

@@ -33,7 +33,7 @@ import { pushover, type PushoverResult } from "../strength/nonlinear.js";
 import { SCHILEO_STRAIN_LIMITS } from "../strength/criteria.js";
 import type { Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, toHydroxyapatite, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 export type { CalibrationChoice } from "./stages.js";
 
@@ -144,8 +144,11 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
   const density = cal.density;
 
   const { femur: seg, landmarks } = femurStage(clock, warn, ct, density, opts.labels);
-  const dxa = opts.dxa === false ? undefined : clock.run("dxa", "DXA-equivalent aBMD", () =>
-    hipDxa(density, seg.femur, { sex: opts.sex, landmarks, maleReference: typeof opts.dxa === "object" ? opts.dxa.maleReference : undefined }),
+  const dxa = opts.dxa === false ? undefined : clock.run("dxa", "DXA-equivalent aBMD", () => {
+    const ha = toHydroxyapatite(density, cal.fit, cal.mineral);
+    note("dxa", ha.warnings);
+    return hipDxa(ha.density, seg.femur, { sex: opts.sex, landmarks, densityMeasure: "rhoHA", maleReference: typeof opts.dxa === "object" ? opts.dxa.maleReference : undefined });
+  },
   (d) => `neck ${d.result.neckABMD.toFixed(3)} g/cm2 (T ${d.result.tScoreNeck.toFixed(1)}), total hip ${d.result.totalHipABMD.toFixed(3)} (T ${d.result.tScoreTotalHip.toFixed(1)}): ${d.result.category}`);
   if (dxa) note("dxa", dxa.result.warnings);
 
@@ -192,7 +195,7 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
     elementSizeMm: h,
     elements: model.voxels.length,
     dofs: 3 * model.nodeGrid.length,
-    calibration: calibrationSummary(cal.fit, cal.warnings),
+    calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral),
     femur: {
       side: landmarks.side, headCentre: landmarks.headCentre, headRadius: landmarks.headRadius, neckShaftAngleDeg: landmarks.neckShaftAngleDeg,
       anteversionDeg: landmarks.anteversionDeg, shaftAxis: landmarks.shaftAxis, neckAxis: landmarks.neckAxis,

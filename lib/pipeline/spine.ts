@@ -205,7 +205,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     elementSizeMm: h,
     elements: model.voxels.length,
     dofs: 3 * model.nodeGrid.length,
-    calibration: calibrationSummary(cal.fit, cal.warnings),
+    calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral),
     vertebra: {
       centroid: landmarks.centroid, axis: landmarks.axis, heightMm: landmarks.heightMm, volumeMm3: landmarks.volumeMm3,
       endplateAngleDeg: landmarks.endplateAngleDeg, meanDensityMgCm3: dens / Math.max(1, n),

@@ -3,9 +3,14 @@
  * calibration, meshing with material mapping, and the solve with progress.
  * @module
  */
-import { applyCalibration, type CalibrationFit } from "../calibration/fit.js";
+import { applyCalibration, CalibrationError, type CalibrationFit } from "../calibration/fit.js";
 import { internalCalibration } from "../calibration/internal.js";
 import { phantomCalibration, type PhantomDefinition } from "../calibration/phantom.js";
+import { mineralConversion, type MineralConversion } from "../calibration/density.js";
+import { DEFAULT_EFFECTIVE_ENERGY_KEV, effectiveEnergyFromFit } from "../calibration/energy.js";
+import { MINDWAYS_WATER_DISPLACEMENT } from "../calibration/internal.js";
+import { BctError } from "../errors.js";
+import { createVolume } from "../volume/volume.js";
 import type { BoundaryCondition } from "../fe/bc.js";
 import { solve, type FeSolution } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
@@ -37,19 +42,65 @@ export class Warnings {
   }
 }
 
+/**
+ * What the calibration says about the scan's mineral equivalence: the effective energy (from the
+ * internal calibration's tissue fit, or solved from a phantom fit's slope, calibration/energy) and
+ * the water displacement of the density convention. Used to express K2HPO4-equivalent density as
+ * hydroxyapatite-equivalent (calibration/density mineralConversion), the DXA and ACR unit.
+ */
+export interface MineralModel {
+  /** Effective energy (keV), or null when it could not be estimated. */
+  effectiveEnergyKeV: number | null;
+  energySource: "internal calibration" | "phantom slope" | "none";
+  /** Water displaced per unit K2HPO4 in the calibration's convention. */
+  waterDisplacement: number;
+}
+
 /** Calibrate and convert to density. */
-export function calibrateStage(clock: StageClock, warnings: Warnings, ct: Volume, choice: CalibrationChoice, anatomy: "hip" | "spine"): { fit: CalibrationFit; density: Volume<Float32Array>; warnings: string[] } {
+export function calibrateStage(clock: StageClock, warnings: Warnings, ct: Volume, choice: CalibrationChoice, anatomy: "hip" | "spine"): { fit: CalibrationFit; density: Volume<Float32Array>; warnings: string[]; mineral: MineralModel } {
   const cal = clock.run("calibration", `calibrating (${choice.kind})`, () => {
     if (choice.kind === "phantom") {
       const r = phantomCalibration(ct, choice.phantom);
-      return { fit: r.fit, warnings: r.warnings };
+      const d = choice.phantom.waterDisplacement ?? MINDWAYS_WATER_DISPLACEMENT;
+      let mineral: MineralModel = { effectiveEnergyKeV: null, energySource: "none", waterDisplacement: d };
+      const ws = [...r.warnings];
+      try {
+        mineral = { effectiveEnergyKeV: effectiveEnergyFromFit(r.fit, { waterDisplacement: d }).effectiveEnergyKeV, energySource: "phantom slope", waterDisplacement: d };
+      } catch (e) {
+        if (!(e instanceof BctError)) throw e;
+        ws.push(`the effective energy could not be estimated from the phantom slope (${e.message}); K2HPO4 -> HA conversions use the default energy`);
+      }
+      return { fit: r.fit, warnings: ws, mineral };
     }
+    const d = choice.waterDisplacement ?? MINDWAYS_WATER_DISPLACEMENT;
     const r = internalCalibration(ct, { anatomy, labels: choice.labels, waterDisplacement: choice.waterDisplacement });
-    return { fit: r.fit, warnings: r.warnings };
-  }, (r) => `density = ${r.fit.intercept.toFixed(1)} + ${r.fit.slope.toFixed(4)} x HU (${r.fit.measure}), R^2 ${r.fit.r2.toFixed(4)}`);
+    return { fit: r.fit, warnings: r.warnings, mineral: { effectiveEnergyKeV: r.effectiveEnergyKeV, energySource: "internal calibration" as const, waterDisplacement: d } };
+  }, (r) => `density = ${r.fit.intercept.toFixed(1)} + ${r.fit.slope.toFixed(4)} x HU (${r.fit.measure}), R^2 ${r.fit.r2.toFixed(4)}${r.mineral.effectiveEnergyKeV ? `, effective energy ${r.mineral.effectiveEnergyKeV.toFixed(1)} keV` : ""}`);
   warnings.add("calibration", cal.warnings);
   const density = clock.run("density", "HU -> density", () => applyCalibration(ct, cal.fit));
-  return { fit: cal.fit, density, warnings: cal.warnings };
+  return { fit: cal.fit, density, warnings: cal.warnings, mineral: cal.mineral };
+}
+
+/**
+ * The density expressed as hydroxyapatite equivalent (the unit of DXA and of the ACR QCT cut-points),
+ * by the attenuation equivalence at the scan's effective energy (calibration/density
+ * mineralConversion); the default energy with a warning when none is known.
+ */
+export function toHydroxyapatite(density: Volume<Float32Array>, fit: CalibrationFit, mineral: MineralModel): { density: Volume<Float32Array>; conversion: { factor: number; formula: string; effectiveEnergyKeV: number | null }; warnings: string[] } {
+  if (fit.measure === "rhoHA") return { density, conversion: { factor: 1, formula: "rhoHA (calibrated as HA)", effectiveEnergyKeV: mineral.effectiveEnergyKeV }, warnings: [] };
+  if (fit.measure !== "rhoK") throw new CalibrationError(`DXA-equivalent measures need a mineral-equivalent calibration (K2HPO4 or HA), not ${fit.measure}`);
+  const warnings: string[] = [];
+  if (mineral.effectiveEnergyKeV === null) warnings.push(`no effective energy known: K2HPO4 -> HA at the default ${DEFAULT_EFFECTIVE_ENERGY_KEV} keV (◇)`);
+  const energy = mineral.effectiveEnergyKeV ?? DEFAULT_EFFECTIVE_ENERGY_KEV;
+  const c: MineralConversion = mineralConversion("rhoK", "rhoHA", energy, { waterDisplacement: { rhoK: mineral.waterDisplacement } });
+  const f = c.factor;
+  const data = new Float32Array(density.data.length);
+  for (let p = 0; p < data.length; p++) data[p] = f * density.data[p];
+  return {
+    density: createVolume({ dims: density.dims, spacing: density.spacing, origin: density.origin, direction: density.direction, data }),
+    conversion: { factor: f, formula: c.formula, effectiveEnergyKeV: energy },
+    warnings,
+  };
 }
 
 /** Voxel mesh of the mask at `h` mm, moduli by `law`, and the FE model. */
@@ -92,12 +143,14 @@ export interface CalibrationSummary {
   slope: number;
   intercept: number;
   r2: number;
+  /** The scan's effective energy and the density convention's water displacement, when known. */
+  mineral?: MineralModel;
   warnings: string[];
 }
 
 /** Summarise a calibration fit for a result. */
-export function calibrationSummary(fit: CalibrationFit, warnings: string[]): CalibrationSummary {
-  return { method: fit.method, measure: fit.measure, slope: fit.slope, intercept: fit.intercept, r2: fit.r2, warnings };
+export function calibrationSummary(fit: CalibrationFit, warnings: string[], mineral?: MineralModel): CalibrationSummary {
+  return { method: fit.method, measure: fit.measure, slope: fit.slope, intercept: fit.intercept, r2: fit.r2, mineral, warnings };
 }
 
 /** The solver part of a result. */
