@@ -263,7 +263,18 @@ function searchRods(img: Float64Array, nx: number, ny: number, ct: Volume, def: 
     }
   }
   dets.sort((a, b) => b.score - a.score);
-  const top = dets.slice(0, 16);
+  // The score is flat-topped over a rod (the inner disc fits inside the rod over a range of
+  // positions), so a noisy local maximum can sit a few voxels off the rod's centre: use the centroid
+  // of the score above half the peak within the rod radius instead.
+  const top = dets.slice(0, 16).map((d) => {
+    let w = 0, ci = 0, cj = 0;
+    for (let b = -wj; b <= wj; b++) for (let a = -wi; a <= wi; a++) {
+      if (Math.hypot(a * hx, b * hy) > R) continue;
+      const t = score[d.i + a + nx * (d.j + b)];
+      if (t >= 0.5 * d.score) { w += t; ci += t * (d.i + a); cj += t * (d.j + b); }
+    }
+    return { i: ci / w, j: cj / w, score: d.score };
+  });
   const n = def.rods.length, sp = def.rodSpacing, tol = 0.35 * R;
   let best: { matched: number; total: number; centres: [number, number][]; detected: boolean[] } | null = null;
   const world = (p: Detection) => [p.i * hx, p.j * hy];
@@ -295,6 +306,9 @@ function searchRods(img: Float64Array, nx: number, ny: number, ct: Volume, def: 
           centres.push([px / hx, py / hy]);
           det.push(!!hit);
         }
+        // A rod placed outside the image cannot be measured: the bar lies the other way (the
+        // undetected rod, e.g. the water-density one, is at the other end).
+        if (centres.some(([ci, cj]) => ci < margin || cj < margin || ci > nx - 1 - margin || cj > ny - 1 - margin)) continue;
         if (!best || matched > best.matched || (matched === best.matched && total > best.total)) best = { matched, total, centres, detected: det };
       }
     }
@@ -304,15 +318,9 @@ function searchRods(img: Float64Array, nx: number, ny: number, ct: Volume, def: 
   // so a rod without contrast, and every other rod, is placed from all detections, not one peak.
   const idx = best.detected.flatMap((d, r) => (d ? [r] : []));
   if (idx.length >= 2) {
-    // Sub-pixel peaks (parabola through the score at the peak and its two neighbours, per axis).
-    const peak = (c: [number, number]): [number, number] => {
-      const i = Math.round(c[0]), j = Math.round(c[1]);
-      const f = (a: number, b: number) => score[i + a + nx * (j + b)];
-      const sub = (m: number, z: number, p: number) => (m - 2 * z + p < 0 ? (0.5 * (m - p)) / (m - 2 * z + p) : 0);
-      return [i + sub(f(-1, 0), f(0, 0), f(1, 0)), j + sub(f(0, -1), f(0, 0), f(0, 1))];
-    };
+    // Sub-voxel centres: the detections are already score centroids.
     const pts = idx.map((r) => {
-      const [pi, pj] = peak(best!.centres[r]);
+      const [pi, pj] = best!.centres[r];
       return { r, x: pi * hx, y: pj * hy };
     });
     // Direction of the bar: least-squares slope of position on rod number; spacing: the certificate's.

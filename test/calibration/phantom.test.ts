@@ -65,3 +65,20 @@ describe("phantom calibration on the synthetic hip scan", () => {
     expect(() => phantomCalibration(water, DEF)).toThrow(/no calibration phantom found/);
   });
 });
+
+describe("phantom calibration: rod search regressions", () => {
+  it("a flat-topped noisy score and an undetected end rod: the bar is placed inside the image (in-silico subject S0005)", async () => {
+    const { readSubjectSpec, generateSubjectScan } = await import("../../lib/synthetic/subject.js");
+    const { join } = await import("node:path");
+    const { REPO_ROOT } = await import("../helpers/paths.js");
+    const scan = generateSubjectScan(readSubjectSpec(join(REPO_ROOT, "datasets/cohort/in-silico/subjects/S0005.phantom.json")));
+    const def: PhantomDefinition = { name: "synthetic", measure: "rhoK", rodDiameter: 16, rodSpacing: 26, rods: [0, 50, 100, 200, 375].map((d, i) => ({ name: "ABCDE"[i], density: d })) };
+    const r = phantomCalibration(scan.ct, def);
+    // the scanner relation of the generator: HU = 1.5872 rhoK (truth.json ctFormation), so rhoK = 0.630 HU
+    expect(r.fit.slope).toBeCloseTo(1 / 1.58721, 2);
+    expect(Math.abs(r.fit.intercept)).toBeLessThan(1);
+    // rod A (water density) has no contrast; it is placed from the spacing, at the image's side
+    expect(r.rods[0].detected).toBe(false);
+    expect(r.rods[0].centre[0]).toBeLessThan(r.rods[4].centre[0]);
+  }, 60_000);
+});
