@@ -36,7 +36,8 @@ export interface MultigridOptions {
   maxLevels?: number;
   /**
    * Rigid caps (solve.ts): CG iterations that extend each free reference DOF's motion into the bone
-   * for the caps' coarse space (default 2; 0: one V-cycle). More cost more setup and save CG iterations.
+   * for the caps' coarse space (default 0: one V-cycle). More iterations cost setup and save CG iterations:
+   * worth it when the preconditioner is reused (the pushover uses 4).
    */
   capIterations?: number;
 }
@@ -116,7 +117,7 @@ export function buildMultigrid(
     smoothingRange: options.smoothingRange ?? 15,
     coarsestDofs: options.coarsestDofs ?? 2500,
     maxLevels: options.maxLevels ?? 12,
-    capIterations: options.capIterations ?? 2,
+    capIterations: options.capIterations ?? 0,
   };
   const levels: MultigridLevel[] = [makeLevel(fine, dims, voxels, nodeGrid, constrained, factory, allocate)];
   while (levels.length < opts.maxLevels) {

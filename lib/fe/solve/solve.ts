@@ -1,7 +1,9 @@
 /**
  * Solve a linear static FE problem: a model, its boundary conditions, options -> a Solution (plain
  * data). Voxel models use the matrix-free operator with multigrid (default) or Jacobi PCG;
- * unstructured models use the assembled sparse matrix with Jacobi PCG or a direct solve.
+ * unstructured models use the assembled sparse matrix with Jacobi PCG or a direct solve. With rigid
+ * caps, the multigrid preconditioner adds a small coarse space of the caps' motions (see
+ * `CapSpace`); a sequence of related solves can share one preconditioner (`SolveOptions.reuse`).
  * @module
  */
 import { condenseCaps, expandCaps, resolveConstraints, type BoundaryCondition, type Constraints, type RigidCap } from "../bc.js";
@@ -75,7 +77,7 @@ export const serialEngine: SolverEngine = {
  * related solves (one mesh, one set of constrained DOFs, one engine); counters say what happened.
  */
 export interface PreconditionerCache {
-  /** Rebuild when a reused preconditioner needs this many times the iterations per decade it needed when built (default 1.5). */
+  /** Rebuild when a reused preconditioner needs this many times the iterations per decade it needed when built (default 2). */
   readonly rebuildFactor: number;
   /** Preconditioners built so far. */
   builds: number;
@@ -120,7 +122,7 @@ interface PreconditionerKey {
  * b.preconditionerReused; // true
  */
 export function createPreconditionerCache(options: { rebuildFactor?: number } = {}): PreconditionerCache {
-  const rebuildFactor = options.rebuildFactor ?? 1.5;
+  const rebuildFactor = options.rebuildFactor ?? 2;
   if (!(rebuildFactor >= 1)) throw new ModelError(`rebuildFactor = ${rebuildFactor}: need >= 1`);
   return { rebuildFactor, builds: 0, reuses: 0 };
 }
@@ -437,7 +439,7 @@ export function solve(model: FeModel, bcs: readonly BoundaryCondition[], options
         z.set(zn, 0);
         for (let d = n3; d < n; d++) z[d] = invDiag[d] * r[d];
       };
-      const space = capSpace(vc, applyA, capColumns, n3, n, engine, options.multigrid?.capIterations ?? Number(process.env.BCT_CAPIT ?? 2));
+      const space = capSpace(vc, applyA, capColumns, n3, n, engine, mg.options.capIterations);
       if (!space && capColumns.size) warnings.push("the rigid caps' coarse space is singular; the caps are preconditioned by their diagonal only (more iterations)");
       precondition = space ? (r, z) => applyCapSpace(space, vc, r, z) : vc;
       if (cache) cache.entry = entry = { key: key!, apply: precondition, perDecade: NaN, stale: false };
@@ -502,6 +504,10 @@ export function solve(model: FeModel, bcs: readonly BoundaryCondition[], options
  * translation t and small rotation theta with u_s ~ t + theta x arm_s, written into `out` as
  * [t, theta] in the cap's own axes (the reference DOFs' convention). Exact when u is the solution
  * of a solve with the same cap (or a multiple of it), so a warm start has no residual at the cap.
+ * @example
+ * const con = resolveConstraints(nodeCount(model), bcs, (q) => nodePosition(model, q));
+ * const motion = new Float64Array(6);
+ * fitCapMotion(con.caps[0], solution.displacement, motion); // = solution.references[0].displacement
  */
 export function fitCapMotion(cap: RigidCap, u: ArrayLike<number>, out: Float64Array): void {
   const M = new Float64Array(36), g = new Float64Array(6);
