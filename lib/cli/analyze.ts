@@ -33,7 +33,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
-  nonlinear: { type: "flag", description: "also run the nonlinear pushover; its peak force becomes the strength (minutes)" },
+  linear: { type: "flag", description: "hip: skip the nonlinear pushover (run by default, about 30 s at 1.5 mm); the strength is then the linear criterion's" },
+  nonlinear: { type: "flag", description: "hip: run the nonlinear pushover (the default; kept for compatibility)" },
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
@@ -207,6 +208,7 @@ export const analyzeCommand: Command = {
     const element = (options.element as number | undefined) ?? (site === "hip" ? 1.5 : 1.0);
     if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
     if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
+    if (options.linear && options.nonlinear) throw new UsageError("give --linear or --nonlinear, not both");
 
     const { scan, calibration, labelMap } = await readScanInput(checked, options, io);
     let result: HipAnalysisResult | SpineAnalysisResult;
@@ -218,7 +220,7 @@ export const analyzeCommand: Command = {
         sex: sex as Sex, calibration, elementSize: element,
         loadCase: lcName === "stance" ? stance() : sidewaysFall(),
         labels: labelMap ? { map: labelMap, label: label! } : undefined,
-        nonlinear: !!options.nonlinear,
+        nonlinear: !options.linear,
         onProgress: progressLine(io),
       });
       result = r.result;

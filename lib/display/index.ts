@@ -14,3 +14,6 @@ export * from "./plotly.js";
 export * from "./table.js";
 export * from "./mesh.js";
 export * from "./progress.js";
+export * from "./dxa.js";
+export * from "./dxa-spine.js";
+export * from "./validation.js";

@@ -31,3 +31,4 @@ export * from "./truth.js";
 export * from "./hip-scan.js";
 export * from "./spine-scan.js";
 export * from "./write.js";
+export * from "./subject.js";
