@@ -1,22 +1,11 @@
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers/paths.js";
+import { bct } from "../helpers/cli.js";
 
-const run = promisify(execFile);
-const BCT = resolve(REPO_ROOT, "bin/bct.js");
-async function bct(...args: string[]) {
-  try {
-    const r = await run(process.execPath, [BCT, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 describe("bct analyze", () => {
   it("runs the embedded hip phantom with --json, writes result.json and a self-contained report.html", async () => {
@@ -39,9 +28,15 @@ describe("bct analyze", () => {
     expect(html.split("window.Plotly").length).toBeGreaterThan(1);
     expect((html.match(/class="bct-plotly"/g) ?? []).length).toBeGreaterThanOrEqual(5); // calibration, DXA projection, modulus, load case, risk
     expect(html).toMatch(/DXA-equivalent projection and regions/);
+    // the nonlinear pushover runs by default: its plateau/peak is the strength, curve and yielded region in the report
+    expect(j.strength.nonlinearN).toBeGreaterThan(0);
+    expect(Math.abs(j.strengthN - j.strength.nonlinearN)).toBeLessThanOrEqual(5);
+    expect(j.curve.forceN.length).toBeGreaterThan(3);
+    expect(html).toMatch(/Force-displacement \(nonlinear pushover\)/);
+    expect(html).toMatch(/Yielded region/);
     expect(html).toMatch(/data:image\/png;base64,/); // the mask over CT slices
     expect(r.stderr).toMatch(/\[\s*\d+\.\d s\] solve: \d+ iterations, converged/);
-  });
+  }, 300_000);
 
   it("says what is wrong with bad options, without a stack trace", async () => {
     for (const [args, msg] of [

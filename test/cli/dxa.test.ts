@@ -3,29 +3,17 @@
  * NHANES III young-adult values typed here from bct-reference.md §6 (Looker 1998), and the CT-derived
  * aBMD checked against the same measurement on the phantom's true density (no calibration, no CT noise).
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { hipDxa } from "../../lib/dxa/hip.js";
 import { mineralConversion } from "../../lib/calibration/density.js";
 import { readNifti } from "../../lib/io/nifti/index.js";
 import { createVolume } from "../../lib/volume/volume.js";
 import { REPO_ROOT, TOTALSEG, describeWithShared } from "../helpers/paths.js";
+import { bct } from "../helpers/cli.js";
 
-const run = promisify(execFile);
-const BCT = resolve(REPO_ROOT, "bin/bct.js");
-async function bct(...args: string[]) {
-  try {
-    const r = await run(process.execPath, [BCT, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 /** Looker 1998 (NHANES III, white women 20-29; men 20-29), g/cm2. */
 const NHANES = { F: { neck: [0.858, 0.12], total: [0.942, 0.122] }, M: { neck: [0.93, 0.136], total: [1.041, 0.144] } };
 const t = (x: number, [m, sd]: number[]) => Math.round(((x - m) / sd) * 10) / 10;

@@ -1,23 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT, TOTALSEG, describeWithShared } from "../helpers/paths.js";
+import { bct } from "../helpers/cli.js";
 
-// These run dist/ through bin/bct.js: `npm run build` first.
-const run = promisify(execFile);
-const BCT = resolve(REPO_ROOT, "bin/bct.js");
-async function bct(...args: string[]) {
-  try {
-    const r = await run(process.execPath, [BCT, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 describe("bct analyze --site spine --level without --labels: usage", () => {
   it("refuses --level on the embedded phantom (one vertebra, no sacrum to count from), before any work", async () => {

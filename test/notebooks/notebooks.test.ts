@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import * as aq from "arquero";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findJupyter, type ExecutedNotebook } from "../../kernel/nbconvert.js";
 import { listNotebooks, notebooksDir, runNotebooks } from "../../kernel/run-notebooks.js";
@@ -265,6 +266,52 @@ describe.skipIf(!jupyter)("notebooks", () => {
     expect(po.strengthN).toBeLessThanOrEqual(Math.max(...c.forceN) * (1 + 1e-9));
     // a homogeneous bar in uniaxial compression plateaus at E A 1.04% (reference §2, Bayraktar 2004 / Schileo 2014)
     expect(relErr(r.bar.strengthN, r.bar.E * r.bar.areaMm2 * 0.0104)).toBeLessThan(0.005);
+  });
+
+  it("06-validation-vs-dxa: statistics recomputed from the results table, the published figures as typed from the reference", () => {
+    const r = notebookResults("06-validation-vs-dxa");
+    // NHANES III white women 20-29 (Looker 1998, reference §6): T = (aBMD - 0.858) / 0.120, (aBMD - 0.942) / 0.122
+    expect(r.hipPhantom.tScoreNeck).toBe(Math.round(((r.hipPhantom.neckABMD - 0.858) / 0.12) * 10) / 10);
+    expect(r.hipPhantom.tScoreTotalHip).toBe(Math.round(((r.hipPhantom.totalHipABMD - 0.942) / 0.122) * 10) / 10);
+    const lowT = Math.min(r.hipPhantom.tScoreNeck, r.hipPhantom.tScoreTotalHip);
+    expect(r.hipPhantom.category).toBe(lowT <= -2.5 ? "osteoporosis" : lowT >= -1 ? "normal" : "osteopenia");
+    // the neck box sits at the phantom's neck waist (truth: 24-30 mm from the head centre along the neck)
+    expect(r.hipPhantom.neckBox.distanceFromHeadMm).toBeGreaterThan(20);
+    expect(r.hipPhantom.neckBox.distanceFromHeadMm).toBeLessThan(34);
+    const v = r.spinePhantom.trabecularVBMD;
+    expect(r.spinePhantom.category).toBe(v <= 80 ? "osteoporosis" : v >= 120 ? "normal" : "low");
+    // the stored results reproduce: the re-run subject's strength equals the stored one
+    expect(r.reproduced.error).toBeUndefined();
+    expect(Math.abs(r.reproduced.now - r.reproduced.stored)).toBeLessThanOrEqual(10);
+    // independent recomputation from the shipped results table
+    const table = aq.fromCSV(readFileSync(join(dir, "..", "datasets", "cohort", "in-silico", "results", "results.csv"), "utf8"));
+    const rows = (table.objects() as Json[]).filter((o) => o.status === "ok");
+    const y = rows.map((o) => Number(o.fracture)), st = rows.map((o) => Number(o.strengthN));
+    let pairs = 0, wins = 0;
+    for (let i = 0; i < rows.length; i++) for (let j = 0; j < rows.length; j++) {
+      if (y[i] !== 1 || y[j] !== 0) continue;
+      pairs++;
+      wins += st[i] < st[j] ? 1 : st[i] === st[j] ? 0.5 : 0; // lower strength in the case: concordant
+    }
+    expect(r.cohort.n).toBe(rows.length);
+    expect(r.cohort.fractures).toBe(y.filter((x) => x === 1).length);
+    expect(r.cohort.aucStrength).toBeCloseTo(wins / pairs, 12);
+    const a = rows.map((o) => Number(o.neckABMD)), b = rows.map((o) => Number(o.dxaNeckABMD));
+    const ma = a.reduce((s, x) => s + x, 0) / a.length, mb = b.reduce((s, x) => s + x, 0) / b.length;
+    const sab = a.reduce((s, x, i) => s + (x - ma) * (b[i] - mb), 0), saa = a.reduce((s, x) => s + (x - ma) ** 2, 0), sbb = b.reduce((s, x) => s + (x - mb) ** 2, 0);
+    expect(r.cohort.pearsonCtDxa).toBeCloseTo(sab / Math.sqrt(saa * sbb), 10);
+    // kappa of "fragile" vs "osteoporosis" from the 2x2 counts
+    const f = rows.map((o) => o.classification === "fragile"), op = rows.map((o) => o.whoCategory === "osteoporosis");
+    const n = rows.length, agree = f.filter((x, i) => x === op[i]).length / n;
+    const pf = f.filter(Boolean).length / n, po = op.filter(Boolean).length / n;
+    const pe = pf * po + (1 - pf) * (1 - po);
+    expect(r.cohort.kappaFragile).toBeCloseTo((agree - pe) / (1 - pe), 10);
+    // the published column, typed here from bct-reference.md §7 (Kopperdahl 2014, Cann 2014)
+    const pub = (m: string, g: string) => r.sideBySide.find((x: Json) => x.measure === m && x.group === g).published;
+    expect(pub("femoral strength OR per SD decrease", "women")).toBe("4.2 (2.6-6.9)");
+    expect(pub("femoral strength OR per SD decrease", "men")).toBe("3.5 (2.3-5.3)");
+    expect(pub("CT vs DXA neck aBMD correlation", "both")).toBe("0.95");
+    expect(pub("CT vs DXA total hip aBMD correlation", "both")).toBe("0.97");
   });
 
   it("teach-01-hex8-element: closed-form stiffness, 6 rigid-body modes, MacNeal-Harder patch", () => {
