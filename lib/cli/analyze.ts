@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { dxaProjectionFigure } from "../display/dxa.js";
+import { spineDxaFigure } from "../display/dxa-spine.js";
 import { orthoSlicesBundle } from "../display/slice-view.js";
 import { sidewaysFall, stance } from "../loading/hip.js";
 import { stlBinary, voxelSurface } from "../mesh/surface.js";
@@ -143,6 +144,12 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
     headline: [
       ["Vertebral strength (axial compression, linear)", `${result.strengthN.toFixed(0)} N`],
       ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, spine)`],
+      ...(result.dxa
+        ? ([
+            ["Trabecular vBMD (QCT)", `${result.dxa.trabecularVBMD ?? "-"} mg/cm3 HA: ${result.dxa.category ?? "-"} (ACR)`],
+            ["Overall fracture risk", `${result.overallRisk ?? "-"} (strength class and ACR category, Keaveny 2020)`],
+          ] as [string, string][])
+        : []),
       ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
     ],
     details: [
@@ -162,6 +169,7 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
         title: "Vertebral body mask over the CT",
         html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.bodyMask }], title: "vertebral body (red) on the CT, bone window" }).data["text/html"] as string,
       },
+      ...(a.dxa ? [{ title: "AP projection (DXA-equivalent)", figure: spineDxaFigure(result.dxa!, a.dxa), caption: "aBMD image (g/cm2 HA) of the analysed vertebra, AP view" }] : []),
       { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
       {
         title: "Load case",
@@ -248,7 +256,8 @@ export const analyzeCommand: Command = {
         [
           `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${result.classification} bone strength (${sex === "F" ? "women" : "men"})`,
           `stiffness ${result.stiffnessNPerMm} N/mm; ${result.elements} elements of ${element} mm; ${result.seconds.toFixed(1)} s`,
-          ...("dxa" in result && result.dxa ? [`DXA-equivalent: neck ${result.dxa.neckABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreNeck.toFixed(1)}), total hip ${result.dxa.totalHipABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreTotalHip.toFixed(1)}): ${result.dxa.category}; overall fracture risk ${result.overallRisk}`] : []),
+          ...(result.site === "hip" && result.dxa ? [`DXA-equivalent: neck ${result.dxa.neckABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreNeck.toFixed(1)}), total hip ${result.dxa.totalHipABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreTotalHip.toFixed(1)}): ${result.dxa.category}; overall fracture risk ${result.overallRisk}`] : []),
+          ...(result.site === "spine" && result.dxa ? [`QCT trabecular vBMD ${result.dxa.trabecularVBMD ?? "-"} mg/cm3 HA (ACR ${result.dxa.category ?? "-"}), AP aBMD ${Object.values(result.dxa.aBMD)[0]?.toFixed(3) ?? "-"} g/cm2; overall fracture risk ${result.overallRisk ?? "-"}`] : []),
           `wrote ${join(out, "result.json")} and ${join(out, "report.html")}`,
         ].join("\n"),
       );

@@ -31,12 +31,14 @@ import { labelMaskOnGrid } from "../segmentation/labels.js";
 import { SegmentationError, thresholdMask, type Mask } from "../segmentation/mask.js";
 import { lumbarVertebraMask, nameLumbarLevels, type SpineLevelsResult } from "../segmentation/spine-levels.js";
 import { isolateVertebralBody } from "../segmentation/vertebra.js";
+import { spineDxa, type SpineDxaArtifacts, type SpineDxaResult } from "../dxa/spine.js";
+import { overallRisk, type OverallRisk } from "../dxa/reference.js";
 import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
 import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
 import { createVolume, type Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, toHydroxyapatite, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 /** TotalSegmentator "total" (v2) labels of the lumbar and lower thoracic vertebrae (class_map_total.json). */
 export const TOTALSEGMENTATOR_VERTEBRA_LABELS: Readonly<Record<string, number>> = {
@@ -72,6 +74,8 @@ export interface SpineAnalysisOptions {
   poisson?: number;
   loadCase?: CompressionCase;
   tol?: number;
+  /** Also measure the level's AP aBMD and QCT trabecular vBMD with the ACR category (lib/dxa). Default true. */
+  dxa?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -96,6 +100,10 @@ export interface SpineAnalysisResult {
   materials: { law: string; chain: string[]; poisson: number; meanModulusMPa: number };
   strength: { criterion: string; mode: string; criticalRisk: number; loadAtSolveN: number };
   solver: SolverSummary;
+  /** The analysed level's AP aBMD and trabecular vBMD (mg/cm3 HA) with the ACR category, when measured. */
+  dxa?: SpineDxaResult;
+  /** BCT overall fracture risk from the strength class and the ACR category (Keaveny 2020 ✔), when measured. */
+  overallRisk?: OverallRisk;
   seconds: number;
   stageSeconds: Record<string, number>;
   warnings: string[];
@@ -114,6 +122,7 @@ export interface SpineArtifacts {
   linear: LinearStrengthResult;
   /** The automatic level naming, profile included (when it ran). */
   naming?: SpineLevelsResult;
+  dxa?: SpineDxaArtifacts;
 }
 
 /** The component (of at least 500 voxels) of a bone mask whose centroid is nearest the scan centre: the middle vertebra. */
@@ -167,12 +176,22 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
       vertebra = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
     }
     const b = isolateVertebralBody(vertebra);
-    return { mask: b.body, warnings: [...ws, ...b.warnings] };
+    return { mask: b.body, vertebra, warnings: [...ws, ...b.warnings] };
   });
   warn.add("segmentation", body.warnings);
   const landmarks = clock.run("anatomy", "vertebral body landmarks", () => vertebraLandmarks(body.mask),
     (l) => `height ${l.heightMm.toFixed(1)} mm, volume ${(l.volumeMm3 / 1000).toFixed(1)} cm3`);
   warn.add("anatomy", landmarks.warnings);
+  const levelName = (opts.vertebra?.level ?? opts.level ?? "vertebra").toUpperCase();
+  const dxa = opts.dxa === false ? undefined : clock.run("dxa", `${levelName} AP aBMD and trabecular vBMD`, () => {
+    const ha = toHydroxyapatite(density, cal.fit, cal.mineral);
+    warn.add("dxa", ha.warnings);
+    return spineDxa(ha.density, [{ level: levelName, mask: body.vertebra, body: body.mask }], {
+      densityMeasure: "rhoHA", effectiveEnergyKeV: ha.conversion.effectiveEnergyKeV ?? undefined, waterDisplacement: { rhoK: cal.mineral.waterDisplacement },
+      totalLevels: [levelName], trabecularLevels: [levelName],
+    });
+  }, (d) => `trabecular vBMD ${d.result.trabecularVBMD} mg/cm3 HA (${d.result.category})`);
+  if (dxa) warn.add("dxa", dxa.result.warnings);
   const h = opts.elementSize ?? 1.0;
   const law = opts.modulusLaw ?? "kopperdahl2002";
   const poisson = opts.poisson ?? 0.3;
@@ -216,7 +235,9 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     solver: solverSummary(solution),
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
+    dxa: dxa?.result,
+    overallRisk: dxa?.result.category ? overallRisk([classifyStrength(strengthN, "spine", opts.sex)], [dxa.result.category]) : undefined,
     warnings: warn.list,
   };
-  return { result, artifacts: { density, bodyMask: body.mask, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, naming } };
+  return { result, artifacts: { density, bodyMask: body.mask, dxa: dxa?.artifacts, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, naming } };
 }
