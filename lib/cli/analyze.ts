@@ -19,14 +19,13 @@ import type { VoxelModel } from "../fe/voxel-model.js";
 import type { ElementGrid } from "../mesh/voxelize.js";
 import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
-import type { PipelineProgress } from "../pipeline/progress.js";
 import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCaseFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
 import type { Sex } from "../strength/classify.js";
 import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
-import { checkScanOptions, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
-import type { CliIO, Command } from "./main.js";
+import { checkScanOptions, progressLine, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
+import type { Command } from "./main.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...SCAN_OPTIONS,
@@ -40,13 +39,6 @@ const OPTIONS: Record<string, OptionSpec> = {
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
 };
-
-function progressLine(io: CliIO) {
-  return (p: PipelineProgress) => {
-    if (p.phase === "start") return;
-    io.err(`[${p.elapsed.toFixed(1).padStart(5)} s] ${p.stage}: ${p.message}`);
-  };
-}
 
 /** The report rows every site shares: calibration, mesh, material, solver, time. */
 function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][] } {

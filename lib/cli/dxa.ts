@@ -11,12 +11,11 @@ import { join, resolve } from "node:path";
 import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
 import { measureHipDxa, measureSpineDxa, type HipDxaReport, type SpineDxaReport } from "../pipeline/dxa.js";
-import type { PipelineProgress } from "../pipeline/progress.js";
 import { calibrationFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
-import type { CliIO, Command } from "./main.js";
-import { checkScanOptions, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
+import type { Command } from "./main.js";
+import { checkScanOptions, progressLine, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...SCAN_OPTIONS,
@@ -28,12 +27,6 @@ const OPTIONS: Record<string, OptionSpec> = {
 
 /** The embedded spine phantom's vertebra is an L3 (datasets/phantom/spine/truth.json). */
 const EMBEDDED_SPINE_LEVEL = "L3";
-
-function progressLine(io: CliIO) {
-  return (p: PipelineProgress) => {
-    if (p.phase !== "start") io.err(`[${p.elapsed.toFixed(1).padStart(5)} s] ${p.stage}: ${p.message}`);
-  };
-}
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(3));
 const f1 = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(1));

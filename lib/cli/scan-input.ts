@@ -8,6 +8,7 @@ import type { PhantomDefinition } from "../calibration/phantom.js";
 import { readNifti } from "../io/nifti/index.js";
 import { readScan, type ScanResult } from "../io/scan.js";
 import { datasetPath } from "../package-root.js";
+import type { PipelineProgress } from "../pipeline/progress.js";
 import type { CalibrationChoice } from "../pipeline/stages.js";
 import type { Sex } from "../strength/classify.js";
 import type { Volume } from "../volume/volume.js";
@@ -76,4 +77,11 @@ export function readJson(path: string): unknown {
   } catch (e) {
     throw new UsageError(`cannot read ${path} as JSON: ${(e as Error).message}`);
   }
+}
+
+/** Pipeline progress as `[  elapsed s] stage: message` lines on stderr (stage ends and updates). */
+export function progressLine(io: CliIO): (p: PipelineProgress) => void {
+  return (p) => {
+    if (p.phase !== "start") io.err(`[${p.elapsed.toFixed(1).padStart(5)} s] ${p.stage}: ${p.message}`);
+  };
 }

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import * as aq from "arquero";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PhantomDefinition } from "../../lib/calibration/phantom.js";
@@ -15,22 +13,12 @@ import { readScan } from "../../lib/io/scan.js";
 import { analyzeHip } from "../../lib/pipeline/hip.js";
 import { writeSubjectSpec, type SubjectSpec } from "../../lib/synthetic/subject.js";
 import { REPO_ROOT } from "../helpers/paths.js";
+import { bct } from "../helpers/cli.js";
 
-const run = promisify(execFile);
-const BCT = resolve(REPO_ROOT, "bin/bct.js");
 const HIP = resolve(REPO_ROOT, "datasets/phantom/hip");
 const CERTIFICATE = JSON.parse(readFileSync(resolve(REPO_ROOT, "datasets/phantom/calibration-phantom.json"), "utf8")) as PhantomDefinition;
 const ELEMENT = 3; // mm: coarse and fast
 
-async function bct(...args: string[]) {
-  try {
-    const r = await run(process.execPath, [BCT, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 /** The independent reference: the hip pipeline called directly on the NIfTI phantom. */
 let reference: { strengthN: number; stiffnessNPerMm: number; elements: number };
