@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import { spineDxa, vertebraeFromLabels, type SpineDxaArtifacts, type SpineDxaResult, type VertebraInput } from "../dxa/spine.js";
-import { hipDxa, type HipDxaArtifacts, type HipDxaResult } from "../dxa/hip.js";
+import { vertebraeFromLabels, type SpineDxaArtifacts, type SpineDxaResult, type VertebraInput } from "../dxa/spine.js";
+import type { HipDxaArtifacts, HipDxaResult } from "../dxa/hip.js";
 import type { MaleReferenceChoice } from "../dxa/reference.js";
 import type { CalibrationFit } from "../calibration/fit.js";
 import { fillHoles } from "../segmentation/components.js";
@@ -27,7 +27,7 @@ import type { Volume } from "../volume/volume.js";
 import { femurStage } from "./hip.js";
 import { StageClock, type ProgressListener } from "./progress.js";
 import { centralComponent, SPINE_BONE_THRESHOLD, TOTALSEGMENTATOR_VERTEBRA_LABELS } from "./spine.js";
-import { calibrateStage, calibrationSummary, toHydroxyapatite, Warnings, type CalibrationChoice, type CalibrationSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, hipDxaStage, spineDxaStage, Warnings, type CalibrationChoice, type CalibrationSummary } from "./stages.js";
 
 /** Options of {@link measureHipDxa}. */
 export interface HipDxaMeasureOptions {
@@ -48,11 +48,7 @@ export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result:
   const warn = new Warnings();
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
   const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels);
-  const ha = toHydroxyapatite(cal.density, cal.fit, cal.mineral);
-  warn.add("dxa", ha.warnings);
-  const d = clock.run("dxa", "projection and regions", () => hipDxa(ha.density, femur.femur, { sex: opts.sex, landmarks, densityMeasure: "rhoHA", maleReference: opts.maleReference }),
-    (r) => `neck ${r.result.neckABMD.toFixed(3)} g/cm2, total hip ${r.result.totalHipABMD.toFixed(3)} g/cm2`);
-  warn.add("dxa", d.result.warnings);
+  const d = hipDxaStage(clock, warn, cal, femur.femur, { sex: opts.sex, landmarks, maleReference: opts.maleReference });
   return {
     result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
     artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit },
@@ -111,13 +107,7 @@ export function measureSpineDxa(ct: Volume, opts: SpineDxaMeasureOptions): { res
     const mask = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
     return [{ level: how.toUpperCase(), mask }];
   }, (v) => `levels ${v.map((x) => x.level).join(", ")}`);
-  const ha = toHydroxyapatite(density, cal.fit, cal.mineral);
-  warn.add("dxa", ha.warnings);
-  const d = clock.run("dxa", "AP projection and trabecular ROIs", () => spineDxa(ha.density, vertebrae, {
-    densityMeasure: "rhoHA", effectiveEnergyKeV: ha.conversion.effectiveEnergyKeV ?? undefined, waterDisplacement: { rhoK: cal.mineral.waterDisplacement },
-  }),
-    (r) => `total aBMD ${r.result.totalABMD?.toFixed(3) ?? "-"} g/cm2, trabecular vBMD ${r.result.trabecularVBMD} mg/cm3 (${r.result.category})`);
-  warn.add("dxa", d.result.warnings);
+  const d = spineDxaStage(clock, warn, cal, vertebrae);
   return {
     result: { ...d.result, site: "spine", sex: opts.sex, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
     artifacts: { ...d.artifacts, density, calibration: cal.fit },

@@ -16,7 +16,7 @@
  * @module
  */
 import { femurLandmarks, type FemurLandmarks } from "../anatomy/femur.js";
-import { hipDxa, type HipDxaArtifacts, type HipDxaResult } from "../dxa/hip.js";
+import type { HipDxaArtifacts, HipDxaResult } from "../dxa/hip.js";
 import { overallRisk, type MaleReferenceChoice, type OverallRisk } from "../dxa/reference.js";
 import type { CalibrationFit } from "../calibration/fit.js";
 import type { FeSolution } from "../fe/solve/solve.js";
@@ -33,7 +33,7 @@ import { pushover, type PushoverResult } from "../strength/nonlinear.js";
 import { SCHILEO_STRAIN_LIMITS } from "../strength/criteria.js";
 import type { Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, toHydroxyapatite, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, hipDxaStage, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 export type { CalibrationChoice } from "./stages.js";
 
@@ -144,13 +144,8 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
   const density = cal.density;
 
   const { femur: seg, landmarks } = femurStage(clock, warn, ct, density, opts.labels);
-  const dxa = opts.dxa === false ? undefined : clock.run("dxa", "DXA-equivalent aBMD", () => {
-    const ha = toHydroxyapatite(density, cal.fit, cal.mineral);
-    note("dxa", ha.warnings);
-    return hipDxa(ha.density, seg.femur, { sex: opts.sex, landmarks, densityMeasure: "rhoHA", maleReference: typeof opts.dxa === "object" ? opts.dxa.maleReference : undefined });
-  },
-  (d) => `neck ${d.result.neckABMD.toFixed(3)} g/cm2 (T ${d.result.tScoreNeck.toFixed(1)}), total hip ${d.result.totalHipABMD.toFixed(3)} (T ${d.result.tScoreTotalHip.toFixed(1)}): ${d.result.category}`);
-  if (dxa) note("dxa", dxa.result.warnings);
+  const dxa = opts.dxa === false ? undefined
+    : hipDxaStage(clock, warn, cal, seg.femur, { sex: opts.sex, landmarks, maleReference: typeof opts.dxa === "object" ? opts.dxa.maleReference : undefined });
 
   const h = opts.elementSize ?? 1.5;
   const law = opts.modulusLaw ?? "morgan2003-femoral-neck";

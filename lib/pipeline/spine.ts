@@ -31,14 +31,14 @@ import { labelMaskOnGrid } from "../segmentation/labels.js";
 import { SegmentationError, thresholdMask, type Mask } from "../segmentation/mask.js";
 import { lumbarVertebraMask, nameLumbarLevels, type SpineLevelsResult } from "../segmentation/spine-levels.js";
 import { isolateVertebralBody } from "../segmentation/vertebra.js";
-import { spineDxa, type SpineDxaArtifacts, type SpineDxaResult } from "../dxa/spine.js";
+import type { SpineDxaArtifacts, SpineDxaResult } from "../dxa/spine.js";
 import { overallRisk, type OverallRisk } from "../dxa/reference.js";
 import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
 import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
 import { createVolume, type Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, toHydroxyapatite, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, spineDxaStage, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 /** TotalSegmentator "total" (v2) labels of the lumbar and lower thoracic vertebrae (class_map_total.json). */
 export const TOTALSEGMENTATOR_VERTEBRA_LABELS: Readonly<Record<string, number>> = {
@@ -183,15 +183,8 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     (l) => `height ${l.heightMm.toFixed(1)} mm, volume ${(l.volumeMm3 / 1000).toFixed(1)} cm3`);
   warn.add("anatomy", landmarks.warnings);
   const levelName = (opts.vertebra?.level ?? opts.level ?? "vertebra").toUpperCase();
-  const dxa = opts.dxa === false ? undefined : clock.run("dxa", `${levelName} AP aBMD and trabecular vBMD`, () => {
-    const ha = toHydroxyapatite(density, cal.fit, cal.mineral);
-    warn.add("dxa", ha.warnings);
-    return spineDxa(ha.density, [{ level: levelName, mask: body.vertebra, body: body.mask }], {
-      densityMeasure: "rhoHA", effectiveEnergyKeV: ha.conversion.effectiveEnergyKeV ?? undefined, waterDisplacement: { rhoK: cal.mineral.waterDisplacement },
-      totalLevels: [levelName], trabecularLevels: [levelName],
-    });
-  }, (d) => `trabecular vBMD ${d.result.trabecularVBMD} mg/cm3 HA (${d.result.category})`);
-  if (dxa) warn.add("dxa", dxa.result.warnings);
+  const dxa = opts.dxa === false ? undefined
+    : spineDxaStage(clock, warn, cal, [{ level: levelName, mask: body.vertebra, body: body.mask }], { totalLevels: [levelName], trabecularLevels: [levelName] });
   const h = opts.elementSize ?? 1.0;
   const law = opts.modulusLaw ?? "kopperdahl2002";
   const poisson = opts.poisson ?? 0.3;
@@ -210,6 +203,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
   (s) => `${s.strengthN.toFixed(0)} N (${s.mode})`);
   warn.add("strength", linear.warnings);
   const strengthN = Math.round(linear.strengthN / 10) * 10;
+  const classification = classifyStrength(strengthN, "spine", opts.sex);
   let dens = 0, n = 0;
   for (let p = 0; p < body.mask.data.length; p++) if (body.mask.data[p]) { dens += density.data[p]; n++; }
   const result: SpineAnalysisResult = {
@@ -219,7 +213,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     levelNaming: naming ? (({ profile: _profile, ...rest }) => rest)(naming) : undefined,
     strengthN,
     stiffnessNPerMm: Math.round(stiffness),
-    classification: classifyStrength(strengthN, "spine", opts.sex),
+    classification,
     loadAtApparentStrainN: Math.round(stiffness * OGO_VERTEBRAL_APPARENT_STRAIN * landmarks.heightMm),
     elementSizeMm: h,
     elements: model.voxels.length,
@@ -236,7 +230,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
     dxa: dxa?.result,
-    overallRisk: dxa?.result.category ? overallRisk([classifyStrength(strengthN, "spine", opts.sex)], [dxa.result.category]) : undefined,
+    overallRisk: dxa?.result.category ? overallRisk([classification], [dxa.result.category]) : undefined,
     warnings: warn.list,
   };
   return { result, artifacts: { density, bodyMask: body.mask, dxa: dxa?.artifacts, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, naming } };

@@ -10,6 +10,10 @@ import { mineralConversion, type MineralConversion } from "../calibration/densit
 import { DEFAULT_EFFECTIVE_ENERGY_KEV, effectiveEnergyFromFit } from "../calibration/energy.js";
 import { MINDWAYS_WATER_DISPLACEMENT } from "../calibration/internal.js";
 import { BctError } from "../errors.js";
+import type { FemurLandmarks } from "../anatomy/femur.js";
+import { hipDxa, type HipDxaArtifacts, type HipDxaResult } from "../dxa/hip.js";
+import type { MaleReferenceChoice } from "../dxa/reference.js";
+import { spineDxa, type SpineDxaArtifacts, type SpineDxaResult, type VertebraInput } from "../dxa/spine.js";
 import { createVolume } from "../volume/volume.js";
 import type { BoundaryCondition } from "../fe/bc.js";
 import { solve, type FeSolution } from "../fe/solve/solve.js";
@@ -166,4 +170,31 @@ export interface SolverSummary {
 /** Summarise a solve for a result. */
 export function solverSummary(s: FeSolution): SolverSummary {
   return { iterations: s.iterations, converged: s.converged, relativeResidual: s.relativeResidual, preconditioner: s.preconditioner, seconds: s.seconds, setupSeconds: s.setupSeconds };
+}
+
+/** What the calibration stage returns, as the DXA stages need it. */
+type CalibratedScan = { fit: CalibrationFit; density: Volume<Float32Array>; mineral: MineralModel };
+
+/** Hip DXA-equivalent measures on the HA-equivalent density (see {@link toHydroxyapatite}), timed, with warnings. */
+export function hipDxaStage(clock: StageClock, warnings: Warnings, cal: CalibratedScan, femur: Mask, opts: { sex: "F" | "M"; landmarks: FemurLandmarks; maleReference?: MaleReferenceChoice }): { result: HipDxaResult; artifacts: HipDxaArtifacts } {
+  const d = clock.run("dxa", "DXA-equivalent aBMD", () => {
+    const ha = toHydroxyapatite(cal.density, cal.fit, cal.mineral);
+    warnings.add("dxa", ha.warnings);
+    return hipDxa(ha.density, femur, { sex: opts.sex, landmarks: opts.landmarks, densityMeasure: "rhoHA", maleReference: opts.maleReference });
+  }, (r) => `neck ${r.result.neckABMD.toFixed(3)} g/cm2 (T ${r.result.tScoreNeck.toFixed(1)}), total hip ${r.result.totalHipABMD.toFixed(3)} (T ${r.result.tScoreTotalHip.toFixed(1)}): ${r.result.category}`);
+  warnings.add("dxa", d.result.warnings);
+  return d;
+}
+
+/** Spine AP aBMD and trabecular vBMD on the HA-equivalent density (see {@link toHydroxyapatite}), timed, with warnings. */
+export function spineDxaStage(clock: StageClock, warnings: Warnings, cal: CalibratedScan, vertebrae: VertebraInput[], levels: { totalLevels?: string[]; trabecularLevels?: string[] } = {}): { result: SpineDxaResult; artifacts: SpineDxaArtifacts } {
+  const d = clock.run("dxa", "AP projection and trabecular ROIs", () => {
+    const ha = toHydroxyapatite(cal.density, cal.fit, cal.mineral);
+    warnings.add("dxa", ha.warnings);
+    return spineDxa(ha.density, vertebrae, {
+      densityMeasure: "rhoHA", effectiveEnergyKeV: ha.conversion.effectiveEnergyKeV ?? undefined, waterDisplacement: { rhoK: cal.mineral.waterDisplacement }, ...levels,
+    });
+  }, (r) => `total aBMD ${r.result.totalABMD?.toFixed(3) ?? "-"} g/cm2, trabecular vBMD ${r.result.trabecularVBMD} mg/cm3 HA (${r.result.category})`);
+  warnings.add("dxa", d.result.warnings);
+  return d;
 }
