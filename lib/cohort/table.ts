@@ -31,6 +31,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import * as aq from "arquero";
+import { CsvError, parseStrictCsv } from "./csv.js";
 import { BctError } from "../errors.js";
 import type { Sex } from "../strength/classify.js";
 
@@ -109,18 +110,16 @@ export function readCohortTable(path: string): CohortTable {
 function parseCsv(text: string, source: string): { records: Record<string, CohortCell>[]; columns: string[] } {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark (spreadsheets write one)
   if (text.trim() === "") throw new CohortTableError(`${source} is empty: a cohort table needs a header row (id,sex,scan,...)`);
-  let t: aq.ColumnTable;
+  let parsed: ReturnType<typeof parseStrictCsv>;
   try {
-    // Header read as a row, so duplicate column names can be reported (arquero would merge them).
-    t = aq.fromCSV(text, { header: false, autoType: false });
+    // Strict: an unclosed quote or a short/long row is an error naming its line, never rows silently merged.
+    parsed = parseStrictCsv(text, source);
   } catch (e) {
-    throw new CohortTableError(`cannot parse ${source} as CSV: ${(e as Error).message}`);
+    if (e instanceof CsvError) throw new CohortTableError(e.message);
+    throw e;
   }
-  const cells = t.objects() as Record<string, string | null | undefined>[];
-  if (cells.length === 0) throw new CohortTableError(`${source} is empty: a cohort table needs a header row (id,sex,scan,...)`);
-  const keys = t.columnNames();
-  const columns = keys.map((k) => (cells[0][k] ?? "").trim());
-  const records = cells.slice(1).map((c) => Object.fromEntries(columns.map((name, i) => [name, c[keys[i]] ?? null])));
+  const columns = parsed.header.map((c) => c.trim());
+  const records = parsed.rows.map((r) => Object.fromEntries(columns.map((name, i) => [name, r.cells[i] === "" ? null : r.cells[i]])));
   checkColumns(columns, source);
   return { records, columns };
 }
