@@ -39,6 +39,17 @@
  * region's pixels inside the vertebra's shadow (a DXA edge detection finds the bone's outline); aBMD =
  * BMC / area. A neighbour's process projecting into the region is not counted (DXA would count it):
  * this is what keeps the level's number independent of the other levels.
+ *
+ * **Where it lands, and what is left.** On the TotalSegmentator example (a 55-year-old man, 3 mm,
+ * internal calibration, HA-equivalent) the regions are 15.5-19.0 cm2, in DXA's range, but L1-L4 is
+ * 0.545 g/cm2, well under the 1.03 +- 0.11 g/cm2 expected of men of that age (see `dxa/spine`): the
+ * vertebrae simply hold about 8-10 g each of K2HPO4/HA-equivalent mineral relative to water, where
+ * DXA reports about 14-16 g. More shell voxels do not close it (0.57 with two layers, 0.59 with
+ * three). Reading the bone voxels through a published ash law instead, rhoAsh = 1.06 rhoK + 38.9
+ * mg/cm3 (Keyak 1994 ✔, `calibration/density`; its intercept is the marrow and matrix deficit that
+ * DXA's decomposition removes with the soft tissue), would give 0.73; it is not used here because
+ * that law was fitted on femoral specimens and the hip's aBMD (`dxa/hip`) deliberately keeps a scalar
+ * equivalent: a choice for the whole DXA side, not for one site.
  * @module
  */
 import { vertebraLandmarks } from "../anatomy/vertebra.js";
