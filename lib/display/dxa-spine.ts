@@ -37,37 +37,37 @@ const LEVEL_COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#
  * const fig = spineDxaFigure(result, artifacts); // { data: [heatmap], layout: { shapes, annotations, ... } }
  * ```
  */
-export function spineDxaFigure(result: SpineDxaResult, artifacts: Pick<SpineDxaArtifacts, "projection" | "bands">, opts: SpineDxaFigureOptions = {}): PlotlyFigure {
+export function spineDxaFigure(result: SpineDxaResult, artifacts: Pick<SpineDxaArtifacts, "projection" | "regions">, opts: SpineDxaFigureOptions = {}): PlotlyFigure {
   const p = artifacts.projection;
-  const [nu, nv] = p.dims;
-  const [du, dv] = p.pixelMm;
-  const [x0, z0] = p.origin;
-  const xs = Array.from({ length: nu }, (_, u) => x0 + u * du);
-  const zs = Array.from({ length: nv }, (_, v) => z0 + v * dv);
+  const px = p.pixelMm, o = p.frame.origin;
+  // image columns run along +x, rows along -z (spine frame): flip the rows so z ascends upwards
+  const xs = Array.from({ length: p.width }, (_, c) => o[0] + c * px);
+  const zs = Array.from({ length: p.height }, (_, t) => o[2] - (p.height - 1 - t) * px);
   const img: (number | null)[][] = [];
   let hi = 0;
-  for (let v = 0; v < nv; v++) {
-    const row: (number | null)[] = new Array(nu);
-    for (let u = 0; u < nu; u++) {
-      const q = u + nu * v;
-      row[u] = p.bone[q] ? p.aBMD[q] : null;
-      if (p.bone[q] && p.aBMD[q] > hi) hi = p.aBMD[q];
+  for (let t = 0; t < p.height; t++) {
+    const r = p.height - 1 - t;
+    const row: (number | null)[] = new Array(p.width);
+    for (let c = 0; c < p.width; c++) {
+      const q = c + p.width * r;
+      row[c] = p.mask[q] ? p.data[q] : null;
+      if (p.mask[q] && p.data[q] > hi) hi = p.data[q];
     }
     img.push(row);
   }
   const byLevel = new Map(result.levels.map((l) => [l.level, l]));
   const shapes: Record<string, unknown>[] = [];
   const annotations: Record<string, unknown>[] = [];
-  artifacts.bands.forEach((b, t) => {
+  artifacts.regions.forEach((b, t) => {
     const colour = LEVEL_COLOURS[t % LEVEL_COLOURS.length];
-    const xl = x0 + (b.colLo - 0.5) * du, xr = x0 + (b.colHi + 0.5) * du;
-    shapes.push({ type: "rect", xref: "x", yref: "y", x0: xl, x1: xr, y0: b.inferiorMm, y1: b.superiorMm, line: { color: colour, width: 2 }, fillcolor: "rgba(0,0,0,0)" });
+    const [xl, xr] = b.xMm, [zl, zh] = b.zMm;
+    shapes.push({ type: "rect", xref: "x", yref: "y", x0: xl, x1: xr, y0: zl, y1: zh, line: { color: colour, width: 2 }, fillcolor: "rgba(0,0,0,0)" });
     const l = byLevel.get(b.level);
     const parts = [`<b>${b.level}</b>`];
-    if (l?.aBMD != null) parts.push(`${l.aBMD.toFixed(3)} g/cm²`);
+    if (l?.aBMD != null) parts.push(`${l.aBMD.toFixed(3)} g/cm² (${l.areaCm2.toFixed(1)} cm²)`);
     if (l?.trabecularVBMD_HA != null) parts.push(`vBMD ${l.trabecularVBMD_HA.toFixed(0)} mg/cm³ HA`);
     if (l && !l.complete) parts.push("(cut by the field of view)");
-    annotations.push({ x: xr, y: 0.5 * (b.inferiorMm + b.superiorMm), xref: "x", yref: "y", text: parts.join("<br>"), showarrow: false, xanchor: "left", font: { color: colour, size: 12 } });
+    annotations.push({ x: xr, y: 0.5 * (zl + zh), xref: "x", yref: "y", text: parts.join("<br>"), showarrow: false, xanchor: "left", font: { color: colour, size: 12 } });
   });
   const total = result.totalABMD != null ? `${result.totalLevels.length > 1 ? `${result.totalLevels[0]}-${result.totalLevels[result.totalLevels.length - 1]}` : result.totalLevels.join("")} aBMD ${result.totalABMD.toFixed(3)} g/cm²` : "no total aBMD";
   const trab = result.trabecularVBMD != null ? `trabecular vBMD ${result.trabecularVBMD} mg/cm³ HA (${result.trabecularLevels.join(", ")}; ${result.category})` : "no trabecular vBMD";
@@ -77,7 +77,7 @@ export function spineDxaFigure(result: SpineDxaResult, artifacts: Pick<SpineDxaA
         type: "heatmap", x: xs, y: zs, z: img, zmin: 0, zmax: hi > 0 ? hi : 1,
         colorscale: plotlyColorscale(opts.colormap ?? "grey"), hoverongaps: false,
         colorbar: { title: { text: "aBMD (g/cm²)" } },
-        hovertemplate: "x %{x:.1f} mm, z %{y:.1f} mm<br>aBMD %{z:.3f} g/cm²<extra></extra>",
+        hovertemplate: "x %{x:.1f} mm, z %{y:.1f} mm<br>mineral above soft tissue %{z:.3f} g/cm²<extra></extra>",
         name: "AP projection",
       },
     ],

@@ -89,5 +89,15 @@ describeWithShared("bct dxa on the real lumbar scan", () => {
     expect(Object.keys(j.aBMD).sort()).toEqual(["L1", "L2", "L3", "L4"]);
     expect(j.totalLevels).toEqual(["L1", "L2", "L3", "L4"]);
     expect(j.trabecularLevels).toEqual(["L1", "L2"]);
+    // per level: its region (world mm), the soft-tissue baseline beside it, area in DXA's range, an ACR category
+    for (const l of j.levels) {
+      expect(l.region.xMm[1] - l.region.xMm[0]).toBeGreaterThan(40); // a lumbar body's width plus 2 x 2 mm
+      expect(l.region.xMm[1] - l.region.xMm[0]).toBeLessThan(65);
+      expect(l.baseline.source).toBe("adjacent");
+      expect(l.areaCm2).toBeGreaterThan(13);
+      expect(l.areaCm2).toBeLessThan(20);
+      expect(["osteoporosis", "low", "normal"]).toContain(l.category);
+    }
+    expect(j.regionOptions).toMatchObject({ lateralMarginMm: 2, discMarginMm: 4, baseline: "adjacent" });
   });
 });

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyCalibration } from "../../lib/calibration/fit.js";
-import { internalCalibration } from "../../lib/calibration/internal.js";
 import { spineDxaFigure } from "../../lib/display/dxa-spine.js";
 import { plotlyBundle } from "../../lib/display/plotly.js";
 import { acrCategory } from "../../lib/dxa/reference.js";
-import { densityConverter, spineApProjection, spineDxa, SpineDxaError, trabecularCentrumRoi, vertebraeFromLabels } from "../../lib/dxa/spine.js";
+import { projectDensity } from "../../lib/dxa/projection.js";
+import { densityConverter, spineApFrame, spineDxa, SpineDxaError, trabecularCentrumRoi, vertebraeFromLabels, type VertebraInput } from "../../lib/dxa/spine.js";
+import { measureSpineDxa } from "../../lib/pipeline/dxa.js";
+import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS } from "../../lib/pipeline/spine.js";
 import { readNifti } from "../../lib/io/nifti/index.js";
 import { readScan } from "../../lib/io/scan.js";
 import { labelMask, SegmentationError } from "../../lib/segmentation/mask.js";
@@ -72,189 +73,227 @@ describe("K2HPO4 <-> HA at the effective energy", () => {
   });
 });
 
-describe("AP-projected aBMD of analytic objects", () => {
-  it("uniform box, anisotropic voxels, RAS-stored axes: aBMD = rho x AP thickness; vBMD = rho", () => {
-    // spacing 0.8 x 1.2 x 2.0 mm, axes i -> -x, j -> -y (as a NIfTI in RAS): box 25 x 25 x 15 voxels = 20 x 30 x 30 mm
-    const rho = 200;
-    const d = createVolume({ dims: [40, 40, 25], spacing: [0.8, 1.2, 2.0], direction: [-1, 0, 0, 0, -1, 0, 0, 0, 1], origin: [10, 20, -5] });
-    const box = (p: number) => {
-      const i = p % 40, j = Math.floor(p / 40) % 40, k = Math.floor(p / 1600);
-      return i >= 8 && i < 33 && j >= 6 && j < 31 && k >= 5 && k < 20;
-    };
-    for (let p = 0; p < d.data.length; p++) d.data[p] = box(p) ? rho : 0;
-    const m = maskOf(d, (_, p) => box(p));
-    const { result, artifacts } = spineDxa(d, [{ level: "L3", mask: m, body: m }]);
-    // 200 mg/cm3 x 30 mm = 0.6 g/cm2; BMC = 200 mg/cm3 x 18 cm3 = 3.6 g; area 20 x 30 mm = 6 cm2
-    expect(result.levels[0].aBMD).toBe(0.6);
-    expect(result.levels[0].bmcG).toBeCloseTo(3.6, 9);
-    expect(result.levels[0].areaCm2).toBeCloseTo(6, 9);
-    expect(result.totalABMD).toBe(0.6);
-    expect(result.totalLevels).toEqual(["L3"]);
-    expect(result.levels[0].trabecularVBMD_K2HPO4).toBe(200);
-    expect(result.levels[0].trabecularVBMD_HA).toBeCloseTo(Math.round(handHA(200) * 10) / 10, 9);
-    expect(result.trabecularVBMD).toBe(Math.round(handHA(200))); // 206
-    expect(result.category).toBe("normal");
-    // pixels 0.8 x 2.0 mm (the voxel axes closest to x and z); the projection holds the 3D total
-    expect(artifacts.projection.pixelMm).toEqual([0.8, 2.0]);
-    const sum = artifacts.projection.mineralMg.reduce((s, x) => s + x, 0);
-    expect(sum).toBeCloseTo(3600, 6);
+
+/**
+ * A synthetic lumbar column on 1 mm voxels (identity grid, voxel (i, j, k) at world (i, j, k) mm) on a
+ * uniform soft-tissue background of 30 mg/cm3: per level a body box (x 40, y 30, z 25 voxels) of
+ * 200 mg/cm3, a transverse-process bar 70 voxels wide behind it and a spinous process reaching 2 mm
+ * below the body, both 400 mg/cm3.
+ */
+function column(levels: { level: string; k0: number }[], soft = 30) {
+  const dims: Vec3 = [100, 70, 40 + 36 * levels.length];
+  const d = createVolume({ dims });
+  d.data.fill(soft);
+  const masks: VertebraInput[] = [];
+  const [nx, ny, nz] = dims;
+  for (const { level, k0 } of levels) {
+    const m = new Uint8Array(d.data.length), b = new Uint8Array(d.data.length);
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      const p = i + nx * (j + ny * k);
+      const body = i >= 30 && i <= 69 && j >= 10 && j <= 39 && k >= k0 && k <= k0 + 24;
+      const bar = i >= 15 && i <= 84 && j >= 42 && j <= 46 && k >= k0 + 8 && k <= k0 + 13;
+      const spinous = i >= 47 && i <= 52 && j >= 47 && j <= 64 && k >= k0 - 2 && k <= k0 + 13;
+      if (body) (d.data[p] = 200), (m[p] = b[p] = 1);
+      else if (bar || spinous) (d.data[p] = 400), (m[p] = 1);
+    }
+    masks.push({ level, mask: createVolume({ dims, data: m }), body: createVolume({ dims, data: b }) });
+  }
+  return { d, masks };
+}
+
+describe("a synthetic column on soft tissue: Hologic-style regions, soft-tissue baseline, aBMD by hand", () => {
+  const L1 = 58, L2 = 20; // body k ranges 58..82 and 20..44: an 13 mm disc between them
+  const { d, masks } = column([{ level: "L1", k0: L1 }, { level: "L2", k0: L2 }]);
+
+  /** Hand numbers of one level whose body starts at k0 (see the fixture). */
+  function hand(k0: number) {
+    // region: body voxel edges x 29.5..69.5 -+ 2 mm; endplates at k0 - 0.5 and k0 + 24.5 -+ 4 mm
+    const x: [number, number] = [27.5, 71.5], z: [number, number] = [k0 - 4.5, k0 + 28.5];
+    // mineral above the 30 mg/cm3 baseline, mg = (rho - 30) mg/cm3 x mm3 / 1000: body 40 x 30 x 25;
+    // the bar's 44 columns inside the region (x 28..71) x 5 x 6; the spinous process 6 x 18 x 16
+    const bmcMg = (170 * 40 * 30 * 25 + 370 * 44 * 5 * 6 + 370 * 6 * 18 * 16) / 1000; // 6227.76
+    // area: the body's shadow 40 x 25, the bar beyond the body's columns inside the region 4 x 6, the
+    // spinous process below the body 6 x 2 (1 mm pixels on voxel centres)
+    const areaMm2 = 40 * 25 + 4 * 6 + 6 * 2; // 1036
+    return { x, z, bmcMg, areaMm2 };
+  }
+
+  it("L1 and L2: region, baseline, BMC, area and aBMD by hand; the total is sum BMC / sum area", () => {
+    const { result, artifacts } = spineDxa(d, masks);
+    expect(result.levels.map((l) => l.level)).toEqual(["L1", "L2"]); // cranial first
+    for (const [t, k0] of [[0, L1], [1, L2]] as const) {
+      const l = result.levels[t], h = hand(k0);
+      expect(l.region.xMm).toEqual(h.x);
+      expect(l.region.zMm[0]).toBeCloseTo(h.z[0], 6);
+      expect(l.region.zMm[1]).toBeCloseTo(h.z[1], 6);
+      expect(l.baseline).toMatchObject({ densityMgCm3: 30, sdMgCm3: 0, source: "adjacent" });
+      expect(l.baseline.voxels).toBeGreaterThan(1000);
+      expect(l.bmcG).toBeCloseTo(h.bmcMg / 1000, 3);
+      expect(l.areaCm2).toBeCloseTo(h.areaMm2 / 100, 9);
+      expect(l.aBMD).toBe(Math.round((h.bmcMg / h.areaMm2) * 0.1 * 1000) / 1000); // 0.601
+      // gross (relative to water) - baseline = BMC; the baseline = 30 mg/cm3 x the collected volume in
+      // the region (the masks and one 26-neighbour layer round them, counted here independently)
+      expect(l.grossBmcG - l.baselineG).toBeCloseTo(l.bmcG, 3);
+      const m = masks[t].mask.data, [nx, ny, nz] = d.dims;
+      let n = 0;
+      for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+        if (i < h.x[0] || i > h.x[1] || k < h.z[0] || k > h.z[1]) continue;
+        let hit = false;
+        for (let c = -1; c <= 1 && !hit; c++) for (let b = -1; b <= 1 && !hit; b++) for (let a = -1; a <= 1 && !hit; a++) {
+          const I = i + a, J = j + b, K = k + c;
+          if (I >= 0 && J >= 0 && K >= 0 && I < nx && J < ny && K < nz && m[I + nx * (J + ny * K)]) hit = true;
+        }
+        if (hit) n++;
+      }
+      expect(l.baselineG).toBeCloseTo((30 * n) / 1e6, 3);
+    }
+    const h = hand(L1);
+    expect(result.totalABMD).toBe(Math.round((h.bmcMg / h.areaMm2) * 0.1 * 1000) / 1000);
+    expect(result.totalAreaCm2).toBeCloseTo((2 * h.areaMm2) / 100, 9);
+    expect(result.totalBmcG).toBeCloseTo((2 * h.bmcMg) / 1000, 3);
+    // the transverse processes beyond the region are out: the image holds more than the regions
+    expect(artifacts.projection.totalMineralG).toBeGreaterThan(result.totalBmcG + 2 * (370 * 26 * 5 * 6) / 1e6 - 1e-3);
+    expect(artifacts.regions.map((r) => r.level)).toEqual(["L1", "L2"]);
     expect(JSON.parse(JSON.stringify(result))).toEqual(result); // plain data
   });
 
-  it("box on a grid rotated 30 deg about z: aBMD within 2.5% of rho x thickness, mass conserved exactly", () => {
+  it("a level's numbers do not depend on the other levels given (analyze gives one, dxa all)", () => {
+    const both = spineDxa(d, masks).result.levels[0];
+    const alone = spineDxa(d, [masks[0]]).result.levels[0];
+    expect(alone).toEqual(both);
+  });
+
+  it("without a baseline (water, 0) the soft tissue in and round the bone counts as mineral", () => {
+    const l = spineDxa(d, [masks[0]], { baseline: 0 }).result.levels[0];
+    const ref = spineDxa(d, [masks[0]]).result.levels[0];
+    expect(l.baseline).toMatchObject({ densityMgCm3: 0, source: "given" });
+    expect(l.bmcG).toBeCloseTo(ref.grossBmcG, 3);
+    expect(l.aBMD!).toBeGreaterThan(ref.aBMD!);
+  });
+
+  it("a fat / muscle mixture beside the spine sets the baseline to its mean", () => {
+    // left strip fat (-60), right strip muscle (+45): equal volumes, mean -7.5 mg/cm3
+    const { d: d2, masks: m2 } = column([{ level: "L1", k0: 20 }]);
+    const [nx, ny] = d2.dims;
+    for (let p = 0; p < d2.data.length; p++) {
+      const i = p % nx;
+      if (d2.data[p] === 30) d2.data[p] = i < 50 ? -60 : 45;
+    }
+    const l = spineDxa(d2, m2).result.levels[0];
+    expect(l.baseline.densityMgCm3).toBeCloseTo(-7.5, 6);
+    void ny;
+  });
+
+  it("the figure draws each region and the image of mineral above the baseline", () => {
+    const { result, artifacts } = spineDxa(d, masks);
+    const fig = spineDxaFigure(result, artifacts);
+    const hm = fig.data[0] as { z: (number | null)[][]; x: number[]; y: number[] };
+    expect(hm.z.length).toBe(artifacts.projection.height);
+    // a pixel through L2's body only (x 35, z 24): (200 - 30) mg/cm3 x 30 mm = 0.51 g/cm2; off bone: no value
+    const u = hm.x.indexOf(35), v = hm.y.indexOf(24);
+    expect(hm.z[v][u]).toBeCloseTo(0.51, 5);
+    expect(hm.z[v][0]).toBeNull();
+    const shapes = fig.layout!.shapes as { x0: number; x1: number; y0: number; y1: number }[];
+    expect([shapes[1].x0, shapes[1].x1]).toEqual([27.5, 71.5]);
+    expect(shapes[1].y0).toBeCloseTo(L2 - 4.5, 6);
+  });
+
+  it("the spine view of the shared projection conserves mineral on a grid rotated 30 deg about z", () => {
     const c = Math.cos(Math.PI / 6), s = Math.sin(Math.PI / 6);
-    const rho = 200;
-    const d = field([100, 100, 40], [0.5, 0.5, 1], [2.85, -34.15, -20], [c, -s, 0, s, c, 0, 0, 0, 1], (p) =>
-      Math.abs(p[0] - 12) <= 12 && Math.abs(p[1]) <= 15 && Math.abs(p[2]) <= 15 ? rho : 0);
-    const m = maskOf(d, (x) => x > 0);
-    const proj = spineApProjection(d, m);
-    const total = proj.mineralMg.reduce((a, x) => a + x, 0);
-    expect(Math.abs(total - mineralMg(d, m)) / total).toBeLessThan(1e-12);
-    expect(proj.totalMineralMg).toBeCloseTo(mineralMg(d, m), 6);
-    const { result } = spineDxa(d, [{ level: "L2", mask: m, body: m }]);
-    // measured 0.588: the shadow of the voxel staircase on the rotated grid is about one 0.5 mm pixel wider than the 24 mm box
+    const rot = field([100, 100, 40], [0.5, 0.5, 1], [2.85, -34.15, -20], [c, -s, 0, s, c, 0, 0, 0, 1], (p) =>
+      Math.abs(p[0] - 12) <= 12 && Math.abs(p[1]) <= 15 && Math.abs(p[2]) <= 15 ? 200 : 0);
+    const m = maskOf(rot, (x) => x > 0);
+    const img = projectDensity(rot, m, spineApFrame(rot), { pixelMm: 0.5 });
+    expect(Math.abs(img.totalMineralG * 1000 - mineralMg(rot, m)) / mineralMg(rot, m)).toBeLessThan(1e-9);
+    // aBMD of a 30 mm deep box: 200 x 30 / 10000 = 0.6 g/cm2 (measured 0.59: the voxel staircase's shadow is a pixel wider)
+    const { result } = spineDxa(rot, [{ level: "L2", mask: m, body: m }]);
     expect(Math.abs(result.levels[0].aBMD! - 0.6) / 0.6).toBeLessThan(0.025);
   });
 
-  it("elliptic cylinder (semi-axes 20.25 LR, 12.25 AP): aBMD = rho x area / width = rho pi b / 2", () => {
-    // semi-axes halfway between voxel centres (0.5 mm grid), so the voxelised width is 2a exactly
+  it("elliptic cylinder (semi-axes 20.25 LR, 12.25 AP) on water: aBMD = rho x area / width = rho pi b / 2", () => {
     const rho = 150, a = 20.25, b = 12.25;
-    const d = field([96, 64, 40], [0.5, 0.5, 1], [-24, -16, -20], I3, (p) => ((p[0] / a) ** 2 + (p[1] / b) ** 2 <= 1 && Math.abs(p[2]) <= 15 ? rho : 0));
-    const m = maskOf(d, (x) => x > 0);
-    const { result } = spineDxa(d, [{ level: "L1", mask: m, body: m }]);
+    // 0.5 mm voxels also in z: square pixels of 0.5 mm then never centre on a voxel face
+    const e = field([96, 64, 80], [0.5, 0.5, 0.5], [-24, -16, -20], I3, (p) => ((p[0] / a) ** 2 + (p[1] / b) ** 2 <= 1 && Math.abs(p[2]) <= 15 ? rho : 0));
+    const m = maskOf(e, (x) => x > 0);
+    const { result } = spineDxa(e, [{ level: "L1", mask: m, body: m }]);
     const analytic = (rho * Math.PI * b) / 2 / 10000; // 0.2886 g/cm2
-    expect(Math.abs(result.levels[0].aBMD! - analytic) / analytic).toBeLessThan(0.003); // voxel staircase at 0.5 mm
+    expect(result.levels[0].baseline.densityMgCm3).toBe(0);
+    expect(Math.abs(result.levels[0].aBMD! - analytic) / analytic).toBeLessThan(0.003);
     expect(result.levels[0].trabecularVBMD_K2HPO4).toBe(rho);
+  });
+
+  it("trabecular vBMD: mean of L1 and L2, HA by hand, ACR categories per level and overall", () => {
+    const { result } = spineDxa(d, masks);
+    expect(result.trabecularLevels).toEqual(["L1", "L2"]);
+    expect(result.trabecularVBMD_K2HPO4).toBe(200);
+    expect(result.trabecularVBMD).toBe(Math.round(handHA(200)));
+    expect(result.levels.map((l) => l.category)).toEqual(["normal", "normal"]);
+    expect(result.category).toBe("normal");
+    expect(result.warnings.join("\n")).toMatch(/no effective energy given/);
+    // HA input is taken as is and converted back
+    const ha = spineDxa(d, masks, { densityMeasure: "rhoHA" }).result;
+    expect(ha.trabecularVBMD).toBe(200);
+    expect(ha.trabecularVBMD_K2HPO4).toBe(Math.round(200 / handFactor(70)));
+    expect(ha.densityEquivalent.conversion.formula).toBe("rhoK = 0.9724 * rhoHA");
+    // near a cut-point the effective energy decides: K 78 -> HA 78.6 at 60 keV (osteoporosis), 81.9 at 80 keV (low)
+    const low = createVolume({ dims: d.dims, data: Float32Array.from(d.data, (x) => (x === 200 ? 78 : x)) });
+    const r60 = spineDxa(low, [masks[0]], { effectiveEnergyKeV: 60 }).result, r80 = spineDxa(low, [masks[0]], { effectiveEnergyKeV: 80 }).result;
+    expect([r60.trabecularVBMD, r60.category]).toEqual([Math.round(78 * handFactor(60)), "osteoporosis"]);
+    expect([r80.trabecularVBMD, r80.category]).toEqual([Math.round(78 * handFactor(80)), "low"]);
+    expect(r60.warnings.join("\n")).toMatch(/not both available/);
+  });
+
+  it("rejects bad input", () => {
+    expect(() => spineDxa(d, [])).toThrow(SpineDxaError);
+    expect(() => spineDxa(d, [masks[0], { ...masks[1], level: "L1" }])).toThrow(/twice/);
+    expect(() => spineDxa(d, [{ level: "L1", mask: createVolume({ dims: [4, 4, 4], data: new Uint8Array(64) }) }])).toThrow(/not on the density grid/);
+    expect(() => spineDxa(d, [masks[0]], { baseline: NaN })).toThrow(/baseline/);
   });
 });
 
 describe("QCT trabecular ROI", () => {
-  // hollow cylinder R 15 mm, cortex 2 mm (wall) and 1.5 mm (endplates) at 800, core 120 mg/cm3, height 30 mm
+  // cylinder R 15 mm, cortex 2 mm (wall) and 1.5 mm (endplates) at 800, core 120 mg/cm3, height 30 mm
   const cortex = 800, core = 120;
-  const d = field([80, 80, 44], [0.5, 0.5, 1], [-20, -20, -22], I3, (p) => {
+  const cyl = (sp: Vec3, dims: Vec3, origin: Vec3, bulge = false) => field(dims, sp, origin, I3, (p) => {
     const r = Math.hypot(p[0], p[1]), z = Math.abs(p[2]);
+    if (bulge && p[0] > 14 && p[0] < 21 && Math.abs(p[1]) < 2 && z < 10) return 300; // a thin osteophyte-like spur
     if (r > 15 || z > 15) return 0;
     return r > 13 || z > 13.5 ? cortex : core;
   });
+  const d = cyl([0.5, 0.5, 1], [80, 80, 44], [-20, -20, -22]);
   const body = maskOf(d, (x) => x > 0);
 
-  it("gives the core density exactly: the cortex is excluded", () => {
+  it("gives the core density exactly: the cortex is excluded by depth", () => {
     const roi = trabecularCentrumRoi(d, body);
     expect(roi.mean).toBe(core);
     expect(roi.sd).toBe(0);
     expect(roi.axis[2]).toBeCloseTo(1, 6);
+    expect(roi.centre[0]).toBeCloseTo(0, 6);
     expect(roi.centre[2]).toBeCloseTo(0, 6); // halfway between the endplates
-    expect(roi.semiAxesMm[0]).toBeCloseTo(0.65 * 15.25, 6); // 65% of the half extent (voxel centres at +-15 mm, +- half a voxel)
-    expect(roi.heightMm).toBeCloseTo(11, 6); // slices -5..5 mm of 1 mm
-    // the 2 mm cortex margin alone keeps the cortex out even with an ellipse as wide as the body
-    expect(trabecularCentrumRoi(d, body, { fraction: 1 }).mean).toBe(core);
-    // ... and without it the cortex enters (the test can fail)
-    expect(trabecularCentrumRoi(d, body, { fraction: 1, cortexMarginMm: 0 }).mean).toBeGreaterThan(core + 50);
+    expect(roi.heightMm).toBeCloseTo(15, 6); // half the 30 mm body: slices -7..7 mm of 1 mm
+    // without the depth exclusion and with the whole core ellipse, the cortex enters (the test can fail)
+    expect(trabecularCentrumRoi(d, body, { fraction: 1, cortexDepthMm: 0 }).mean).toBeGreaterThan(core + 50);
+  });
+
+  it("on a 3 mm grid: hundreds of voxels, the cortex still out, and a thin spur on the mask does not move it", () => {
+    // R 15 mm at 3 mm voxels: the 2 mm cortex is smeared over the outer voxel ring
+    const d3 = cyl([3, 3, 3], [14, 14, 14], [-19.5, -19.5, -19.5]);
+    const b3 = maskOf(d3, (x) => x > 0);
+    const roi = trabecularCentrumRoi(d3, b3);
+    expect(roi.mean).toBe(core);
+    expect(roi.voxels).toBeGreaterThanOrEqual(20); // a 30 mm body at 3 mm: a 4 x 4 x 5 core at most
+    const big = cyl([1, 1, 1], [44, 44, 34], [-21.5, -21.5, -16.5], true);
+    const plain = cyl([1, 1, 1], [44, 44, 34], [-21.5, -21.5, -16.5]);
+    const rs = trabecularCentrumRoi(big, maskOf(big, (x) => x > 0)), rp = trabecularCentrumRoi(plain, maskOf(plain, (x) => x > 0));
+    expect(rs.mean).toBe(core);
+    expect(Math.abs(rs.centre[0] - rp.centre[0])).toBeLessThan(0.5); // the spur hardly shifts the ellipse
+    expect(rs.voxels).toBe(rp.voxels);
   });
 
   it("throws when the body is off the density grid or empty", () => {
     const other = createVolume({ dims: [10, 10, 10], data: new Uint8Array(1000) });
     expect(() => trabecularCentrumRoi(d, other)).toThrow(SpineDxaError);
     expect(() => trabecularCentrumRoi(d, maskOf(d, () => false))).toThrow(/empty/);
-  });
-});
-
-describe("levels: intervertebral lines, bands and totals", () => {
-  // L1 box 250 over L2 box 150 (each 20 x 30 x 20 mm, 1 mm voxels), a 10 mm disc between, and a 600
-  // mg/cm3 process of L1 (5 x 5 x 15 mm) behind the bodies reaching down into L2's band.
-  const d = createVolume({ dims: [40, 60, 60] });
-  const l1 = new Uint8Array(d.data.length), l2 = new Uint8Array(d.data.length), b1 = new Uint8Array(d.data.length), b2 = new Uint8Array(d.data.length);
-  for (let k = 0; k < 60; k++) for (let j = 0; j < 60; j++) for (let i = 0; i < 40; i++) {
-    const p = i + 40 * (j + 60 * k);
-    const inX = i >= 10 && i <= 29, inY = j >= 10 && j <= 39;
-    if (inX && inY && k >= 5 && k <= 24) (d.data[p] = 150), (l2[p] = b2[p] = 1);
-    if (inX && inY && k >= 35 && k <= 54) (d.data[p] = 250), (l1[p] = b1[p] = 1);
-    if (i >= 15 && i <= 19 && j >= 42 && j <= 46 && k >= 20 && k <= 34) (d.data[p] = 600), (l1[p] = 1);
-  }
-  const vol = (a: Uint8Array) => createVolume({ dims: d.dims, data: a });
-  const input = [
-    { level: "L2", mask: vol(l2), body: vol(b2) },
-    { level: "L1", mask: vol(l1), body: vol(b1) },
-  ];
-
-  it("cuts at the disc's mid-plane and counts each band's bone, by hand", () => {
-    const { result, artifacts } = spineDxa(d, input);
-    expect(result.levels.map((l) => l.level)).toEqual(["L1", "L2"]); // cranial first
-    expect(result.levels[0].band).toEqual({ inferiorMm: 29.5, superiorMm: null }); // between z 24 and 35
-    expect(result.levels[1].band).toEqual({ inferiorMm: null, superiorMm: 29.5 });
-    // L1 band (z >= 30): box 250 x 12 cm3 = 3000 mg + process 600 x 0.125 cm3 = 75 mg; area 400 + 25 mm2
-    // L2 band (z <= 29): box 150 x 12 cm3 = 1800 mg + process 600 x 0.25 cm3 = 150 mg; area 400 + 25 mm2
-    expect(result.levels[0].bmcG).toBeCloseTo(3.075, 9);
-    expect(result.levels[0].areaCm2).toBeCloseTo(4.25, 9);
-    expect(result.aBMD.L1).toBe(Math.round((3075 / 425) * 0.1 * 1000) / 1000); // 0.724
-    expect(result.aBMD.L2).toBe(Math.round((1950 / 425) * 0.1 * 1000) / 1000); // 0.459
-    expect(result.totalABMD).toBe(Math.round((5025 / 850) * 0.1 * 1000) / 1000); // 0.591
-    expect(result.totalLevels).toEqual(["L1", "L2"]);
-    // trabecular: mean of L1 and L2 = 200 K2HPO4 -> 206 HA (hand, 70 keV default), ACR normal
-    expect(result.trabecularLevels).toEqual(["L1", "L2"]);
-    expect(result.trabecularVBMD_K2HPO4).toBe(200);
-    expect(result.trabecularVBMD).toBe(Math.round(handHA(200)));
-    expect(result.category).toBe("normal");
-    expect(result.warnings.join("\n")).toMatch(/attenuation equivalence at 70 keV/);
-    expect(result.warnings.join("\n")).toMatch(/no effective energy given/);
-    expect(result.densityEquivalent).toMatchObject({ input: "rhoK", effectiveEnergyKeV: 70, energySource: "default", waterDisplacement: { rhoK: 0.2174 } });
-    expect(result.densityEquivalent.haPerK2HPO4).toBeCloseTo(handFactor(70), 9);
-    // the ACR cut-points in K2HPO4 at 70 keV: 80 / 1.0283 and 120 / 1.0283
-    expect(result.densityEquivalent.acrCutpointsK2HPO4).toEqual({ osteoporosis: Math.round((80 / handFactor(70)) * 10) / 10, normal: Math.round((120 / handFactor(70)) * 10) / 10 });
-    const sum = artifacts.projection.mineralMg.reduce((s, x) => s + x, 0);
-    expect(sum).toBeCloseTo(3000 + 1800 + 600 * 0.375, 6);
-    expect(result.levels[0].bmcG + result.levels[1].bmcG).toBeCloseTo(sum / 1000, 9); // the bands share all the mineral
-  });
-
-  it("lateral 'body' keeps only the body's columns; the figure draws the bands", () => {
-    const { result, artifacts } = spineDxa(d, input, { lateral: "body" });
-    expect(result.levels[0].bmcG).toBeCloseTo(3.075, 9); // the process lies within the body's columns
-    const fig = spineDxaFigure(result, artifacts);
-    const hm = fig.data[0] as { z: (number | null)[][]; x: number[]; y: number[] };
-    expect(hm.z.length).toBe(artifacts.projection.dims[1]);
-    // a pixel through L2's box only: 150 mg/cm3 x 30 mm = 0.45 g/cm2; off bone: no value
-    const v = hm.y.indexOf(15), u = hm.x.indexOf(12);
-    expect(hm.z[v][u]).toBeCloseTo(0.45, 6);
-    expect(hm.z[v][0]).toBeNull();
-    const shapes = (fig.layout!.shapes as { y0: number; y1: number; x0: number; x1: number }[]);
-    expect(shapes[0].y0).toBe(29.5);
-    expect(shapes[1].y1).toBe(29.5);
-    expect([shapes[1].x0, shapes[1].x1]).toEqual([9.5, 29.5]);
-  });
-
-  it("chooses the available levels, and low densities fall in the ACR categories", () => {
-    // K 75 -> HA 77.1 (osteoporosis, <= 80); K 100 -> HA 102.8 (low)
-    const withL1 = (k: number) => createVolume({ dims: d.dims, data: Float32Array.from(d.data, (x, p) => (l1[p] && b1[p] ? k : x)) });
-    for (const [k, cat] of [[75, "osteoporosis"], [100, "low"]] as const) {
-      const { result } = spineDxa(withL1(k), [input[1]]);
-      expect(result.trabecularLevels).toEqual(["L1"]);
-      expect(result.trabecularVBMD).toBe(Math.round(handHA(k)));
-      expect(result.category).toBe(cat);
-      expect(result.warnings.join("\n")).toMatch(/not both available/);
-    }
-    // near a cut-point the effective energy decides: K 78 -> HA 78.6 at 60 keV (osteoporosis), 81.9 at 80 keV (low)
-    const r60 = spineDxa(withL1(78), [input[1]], { effectiveEnergyKeV: 60 }).result;
-    const r80 = spineDxa(withL1(78), [input[1]], { effectiveEnergyKeV: 80 }).result;
-    expect([r60.trabecularVBMD, r60.category]).toEqual([Math.round(78 * handFactor(60)), "osteoporosis"]);
-    expect([r80.trabecularVBMD, r80.category]).toEqual([Math.round(78 * handFactor(80)), "low"]);
-    expect(r60.densityEquivalent.energySource).toBe("given");
-    expect(r60.warnings.join("\n")).not.toMatch(/no effective energy given/);
-  });
-
-  it("takes an HA-equivalent density as is and converts it back to K2HPO4, by hand", () => {
-    const { result } = spineDxa(d, input, { densityMeasure: "rhoHA" });
-    expect(result.trabecularVBMD).toBe(200); // mean of 250 and 150 mg/cm3 HA
-    // HA 200 -> K2HPO4 200 / 1.0283 = 194.5 mg/cm3 at 70 keV
-    expect(result.trabecularVBMD_K2HPO4).toBe(Math.round(200 / handFactor(70)));
-    expect(result.levels[0].trabecularVBMD_HA).toBe(250);
-    expect(result.category).toBe("normal");
-    expect(result.densityEquivalent.conversion.formula).toBe("rhoK = 0.9724 * rhoHA");
-  });
-
-  it("rejects bad input", () => {
-    expect(() => spineDxa(d, [])).toThrow(SpineDxaError);
-    expect(() => spineDxa(d, [input[0], { ...input[1], level: "L2" }])).toThrow(/twice/);
-    expect(() => spineDxa(d, [{ level: "L1", mask: createVolume({ dims: [4, 4, 4], data: new Uint8Array(64) }) }])).toThrow(/not on the density grid/);
   });
 });
 
@@ -280,6 +319,7 @@ describe("vertebraeFromLabels", () => {
   });
 });
 
+
 describe("the embedded spine phantom (true density, K2HPO4)", () => {
   const dir = join(REPO_ROOT, "datasets/phantom/spine");
   const density = readNifti(join(dir, "density.nii.gz")).volume;
@@ -296,7 +336,9 @@ describe("the embedded spine phantom (true density, K2HPO4)", () => {
   function truthCentrumMean(): number {
     const f = tv.frame, g = tv.geometricCentre, tb = tv.trabecularDensityMgCm3;
     const [nx, ny] = labels.dims;
-    let umin = Infinity, umax = -Infinity, vmin = Infinity, vmax = -Infinity;
+    // the ROI's ellipse: the equivalent ellipse (centroid, second moments plus a voxel's own) of the
+    // true body's cross-section in the 10 mm mid slab, semi-axes x 0.65
+    let n0 = 0, su = 0, sv = 0, suu = 0, svv = 0;
     for (let p = 0; p < labels.data.length; p++) {
       if (labels.data[p] !== 1) continue;
       const w = indexToWorld(labels, [p % nx, Math.floor(p / nx) % ny, Math.floor(p / (nx * ny))]);
@@ -304,11 +346,11 @@ describe("the embedded spine phantom (true density, K2HPO4)", () => {
       const dot = (a: number[]) => r[0] * a[0] + r[1] * a[1] + r[2] * a[2];
       if (Math.abs(dot(f.superior)) > 5) continue;
       const u = dot(f.left), v = dot(f.posterior);
-      umin = Math.min(umin, u); umax = Math.max(umax, u); vmin = Math.min(vmin, v); vmax = Math.max(vmax, v);
+      n0++; su += u; sv += v; suu += u * u; svv += v * v;
     }
     const half = (a: number[]) => 0.5 * (Math.abs(a[0]) * labels.spacing[0] + Math.abs(a[1]) * labels.spacing[1] + Math.abs(a[2]) * labels.spacing[2]);
-    const A = 0.65 * ((umax - umin) / 2 + half(f.left)), B = 0.65 * ((vmax - vmin) / 2 + half(f.posterior));
-    const u0 = (umax + umin) / 2, v0 = (vmax + vmin) / 2;
+    const u0 = su / n0, v0 = sv / n0;
+    const A = 0.65 * 2 * Math.sqrt(suu / n0 - u0 * u0 + half(f.left) ** 2 / 3), B = 0.65 * 2 * Math.sqrt(svv / n0 - v0 * v0 + half(f.posterior) ** 2 / 3);
     const planeDist = (q: number[], c: number[], n: number[]) => -((q[0] - c[0]) * n[0] + (q[1] - c[1]) * n[1] + (q[2] - c[2]) * n[2]);
     let s = 0, n = 0;
     for (let w = -5; w <= 5; w += 0.25) for (let a = -A; a <= A; a += 0.25) for (let b = -B; b <= B; b += 0.25) {
@@ -323,15 +365,17 @@ describe("the embedded spine phantom (true density, K2HPO4)", () => {
     return s / n;
   }
 
-  it("trabecular vBMD within 1 mg/cm3 of truth.json's field over the centrum ROI; ACR category consistent; disc lines at the truth's disc mid-planes", () => {
-    const ref = truthCentrumMean(); // 109.96 mg/cm3 K2HPO4 (measured: 110.0)
+  // the classic QCT ROI (a 10 mm slab, no depth exclusion, 0.65 of the cross-section's ellipse), so the truth integral needs no distance map
+  const classic = { heightFraction: 0.01, minHeightMm: 10, fraction: 0.65, cortexDepthMm: 0 };
+  it("trabecular vBMD within 1 mg/cm3 of truth.json's field over the centrum ROI; ACR category consistent; region lines at the truth's endplates", () => {
+    const ref = truthCentrumMean();
     const vertebra = labelMask(labels, [1, 2]);
     // the phantom's own physics: 70 keV effective, K2HPO4 in an ideal water-equivalent base (d = 0)
     const { result } = spineDxa(density, [
       { level: "L3", mask: vertebra, body: labelMask(labels, 1) },
       { level: "L2", mask: labelMask(labels, 3) },
       { level: "L4", mask: labelMask(labels, 4) },
-    ], { effectiveEnergyKeV: 70, waterDisplacement: { rhoK: 0 } });
+    ], { effectiveEnergyKeV: 70, waterDisplacement: { rhoK: 0 }, roi: classic });
     const l3 = result.levels.find((l) => l.level === "L3")!;
     expect(Math.abs(l3.trabecularVBMD_K2HPO4! - ref)).toBeLessThan(1);
     expect(result.trabecularLevels).toEqual(["L3"]);
@@ -340,65 +384,85 @@ describe("the embedded spine phantom (true density, K2HPO4)", () => {
     // L2 and L4 are cut by the field of view: reported, but out of the total and the vBMD
     expect(result.levels.filter((l) => !l.complete).map((l) => l.level).sort()).toEqual(["L2", "L4"]);
     expect(result.totalLevels).toEqual(["L3"]);
-    // disc mid-planes: halfway between L3's endplate centres and the neighbours' (centre -+ height/2 along the axis)
-    const adj = JSON.parse(readFileSync(join(dir, "truth.json"), "utf8")).adjacentVertebrae;
-    const upper = 0.5 * (tv.superiorEndplateCentre[2] + adj.above.geometricCentre[2] - (adj.above.heightMm / 2) * tv.axis[2]);
-    const lower = 0.5 * (tv.inferiorEndplateCentre[2] + adj.below.geometricCentre[2] + (adj.below.heightMm / 2) * tv.axis[2]);
-    expect(Math.abs(l3.band.superiorMm! - upper)).toBeLessThan(1.5); // 1.25 mm slices, wedged endplates
-    expect(Math.abs(l3.band.inferiorMm! - lower)).toBeLessThan(1.5);
+    // the region's rows: the true endplate centres (the body's own), 4 mm into each disc
+    expect(Math.abs(l3.region.body.zMm[1] - tv.superiorEndplateCentre[2])).toBeLessThan(1.5); // 1.25 mm slices, wedged endplates
+    expect(Math.abs(l3.region.body.zMm[0] - tv.inferiorEndplateCentre[2])).toBeLessThan(1.5);
+    expect(l3.region.zMm[1] - l3.region.body.zMm[1]).toBeCloseTo(4, 9);
     // the body found automatically (isolateVertebralBody) gives the same vBMD
-    const auto = spineDxa(density, [{ level: "L3", mask: vertebra }]).result;
+    const auto = spineDxa(density, [{ level: "L3", mask: vertebra }], { roi: classic }).result;
     expect(Math.abs(auto.levels[0].trabecularVBMD_K2HPO4! - ref)).toBeLessThan(1);
   });
 });
 
-describeWithShared("the real scan (TotalSegmentator example, 3 mm, internal calibration)", () => {
-  it("gives L1-L4 aBMD and L1-L2 trabecular vBMD in physiological ranges (plausibility only)", async () => {
-    const ct = (await readScan(join(TOTALSEG, "example_ct.nii.gz"))).volume;
-    // as calibrateStage does for { kind: "internal" } on a spine scan
-    const cal = internalCalibration(ct, { anatomy: "spine" });
-    const density = applyCalibration(ct, cal.fit);
-    const levels = readNifti(join(TOTALSEG, "example_ct_vertebrae_levels.nii.gz")).volume;
-    const vertebrae = vertebraeFromLabels(levels, { L1: 31, L2: 30, L3: 29, L4: 28 }, density);
-    const { result, artifacts } = spineDxa(density, vertebrae, { effectiveEnergyKeV: cal.effectiveEnergyKeV, waterDisplacement: { rhoK: cal.waterDisplacement } });
-    expect(result.levels.map((l) => l.level)).toEqual(["L1", "L2", "L3", "L4"]);
-    expect(result.levels.every((l) => l.complete)).toBe(true);
-    expect(result.totalLevels).toEqual(["L1", "L2", "L3", "L4"]);
-    // Plausibility: K2HPO4-equivalent projections of whole vertebrae (transverse processes included)
-    // lie below DXA's L1-L4 values (about 0.8-1.3 g/cm2 in adults ◇); we accept 0.25-1.5.
-    for (const l of result.levels) {
-      expect(l.aBMD!).toBeGreaterThan(0.25);
-      expect(l.aBMD!).toBeLessThan(1.5);
-      expect(l.areaCm2).toBeGreaterThan(10); // a lumbar level's projected area, about 12-25 cm2 with processes
-      expect(l.areaCm2).toBeLessThan(30);
-      // adult lumbar trabecular density, 50-250 mg/cm3 K2HPO4 (as test/pipeline/spine.test.ts)
-      expect(l.trabecularVBMD_K2HPO4!).toBeGreaterThan(50);
-      expect(l.trabecularVBMD_K2HPO4!).toBeLessThan(250);
+
+describeWithShared("the real scan (TotalSegmentator example: a 55-year-old man, 3 mm, internal calibration)", async () => {
+  const ct = (await readScan(join(TOTALSEG, "example_ct.nii.gz"))).volume;
+  const labels = readNifti(join(TOTALSEG, "example_ct_vertebrae_levels.nii.gz")).volume;
+  const report = JSON.parse(readFileSync(join(TOTALSEG, "spine_report.json"), "utf8"));
+  const base = { sex: "M" as const, calibration: { kind: "internal" as const } };
+  const withLabels = measureSpineDxa(ct, { ...base, labels }).result; // bct dxa --labels
+  const labelFree = measureSpineDxa(ct, { ...base, vertebrae: "auto" }).result; // bct dxa
+
+  it("bct analyze --level L1 and bct dxa report the same L1, by either route", () => {
+    expect(report.metadata).toMatchObject({ PatientSex: "M", PatientAge: 55 });
+    const a = analyzeSpine(ct, { ...base, vertebra: { map: labels, label: TOTALSEGMENTATOR_VERTEBRA_LABELS.L1, level: "L1" }, elementSize: 3 }).result.dxa!;
+    expect(a.levels[0]).toEqual(withLabels.levels.find((l) => l.level === "L1"));
+    const f = analyzeSpine(ct, { ...base, level: "L1", elementSize: 3 }).result.dxa!;
+    expect(f.levels[0]).toEqual(labelFree.levels.find((l) => l.level === "L1"));
+  });
+
+  it("per-level areas in DXA's range, the soft-tissue baseline measured, and where the total lands", () => {
+    const r = withLabels;
+    expect(r.levels.map((l) => l.level)).toEqual(["L1", "L2", "L3", "L4"]);
+    expect(r.totalLevels).toEqual(["L1", "L2", "L3", "L4"]);
+    for (const l of r.levels) {
+      expect(l.complete).toBe(true);
+      // Hologic lumbar levels of adult men, about 13-18 cm2 (L1 smallest, L4 largest ◇); measured 15.5 / 15.6 / 16.6 / 19.0
+      expect(l.areaCm2).toBeGreaterThan(13);
+      expect(l.areaCm2).toBeLessThan(20);
+      // the height between the body's endplate centres vs TotalSegmentator's anterior / middle / posterior heights (21-28.5 mm)
+      const h = l.region.body.zMm[1] - l.region.body.zMm[0];
+      const ts = ["anterior", "middle", "posterior"].map((w) => report.results[`vertebrae_${l.level}_height_${w}_mm`] as number);
+      expect(h).toBeGreaterThan(Math.min(...ts) - 3);
+      expect(h).toBeLessThan(Math.max(...ts) + 3);
+      // the fat and muscle beside the spine: a few mg/cm3 either side of water, over thousands of voxels
+      expect(l.baseline.source).toBe("adjacent");
+      expect(l.baseline.voxels).toBeGreaterThan(2000);
+      expect(Math.abs(l.baseline.densityMgCm3)).toBeLessThan(25);
+      expect(l.grossBmcG - l.baselineG).toBeCloseTo(l.bmcG, 2);
     }
-    expect(result.totalABMD!).toBeGreaterThan(0.25);
-    expect(result.totalABMD!).toBeLessThan(1.5);
-    // total = sum BMC / sum area, by hand from the levels
-    const bmc = result.levels.reduce((s, l) => s + l.bmcG, 0), area = result.levels.reduce((s, l) => s + l.areaCm2, 0);
-    expect(Math.abs(result.totalABMD! - bmc / area)).toBeLessThan(0.002);
-    // the projection holds the 3D mineral of the four masks
-    const union = maskOf(density, (_, p) => vertebrae.some((v) => v.mask.data[p] !== 0));
-    expect(artifacts.projection.mineralMg.reduce((s, x) => s + x, 0)).toBeCloseTo(mineralMg(density, union), 3);
-    // trabecular vBMD: mean of L1 and L2, converted to HA by hand at the internal calibration's energy
-    expect(result.trabecularLevels).toEqual(["L1", "L2"]);
-    const k = (result.levels[0].trabecularVBMD_K2HPO4! + result.levels[1].trabecularVBMD_K2HPO4!) / 2;
-    const E = cal.effectiveEnergyKeV;
-    expect(E).toBeGreaterThanOrEqual(60); // the hand computation interpolates between 60 and 80 keV
-    expect(E).toBeLessThanOrEqual(80);
-    expect(result.densityEquivalent).toMatchObject({ effectiveEnergyKeV: E, energySource: "given" });
-    expect(Math.abs(result.trabecularVBMD! - k * handFactor(E))).toBeLessThanOrEqual(0.6);
-    expect(Math.abs(result.trabecularVBMD_K2HPO4! - k)).toBeLessThanOrEqual(0.6);
-    expect(result.category).toBe(result.trabecularVBMD! <= 80 ? "osteoporosis" : result.trabecularVBMD! >= 120 ? "normal" : "low");
-    expect(result.warnings.join("\n")).toMatch(/coarse/);
-    expect(result.warnings.join("\n")).not.toMatch(/no effective energy given/);
-    // measured: L1-L4 0.373 / 0.459 / 0.443 / 0.444, total 0.432 g/cm2; vBMD L1 88.0, L2 81.9 K2HPO4 -> 85 K2HPO4;
-    // at the internal calibration's 61 keV, rhoHA = 1.0100 rhoK: 86 mg/cm3 HA, ACR "low" (the old Keyak/Schileo chain gave 57, "osteoporosis")
-    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
-    const fig = spineDxaFigure(result, artifacts);
+    const bmc = r.levels.reduce((s, l) => s + l.bmcG, 0), area = r.levels.reduce((s, l) => s + l.areaCm2, 0);
+    expect(Math.abs(r.totalABMD! - bmc / area)).toBeLessThan(0.002);
+    // NOT on the DXA scale yet: men's L1-L4 on Hologic DXA are 1.071 - 0.0007 x age = 1.03 +- 0.114 g/cm2
+    // at 55 (Calcif Tissue Int 1995 ◇), i.e. 0.80-1.26 within 2 SD; this scan's CT mineral above the
+    // soft tissue gives about 0.54 (measured 0.545; L1-L4 0.57 / 0.54 / 0.55 / 0.53), Z about -4,
+    // though its trabecular vBMD (about 80 mg/cm3 HA, ACR low / osteoporosis) would suggest a Z of
+    // about -2. Pinned here so that a change shows; see the report of the spine-dxa branch.
+    expect(r.totalABMD!).toBeGreaterThan(0.5);
+    expect(r.totalABMD!).toBeLessThan(0.6);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
+  it("the trabecular ROI holds hundreds of voxels at 3 mm and its category is the same by either route on L1-L4", () => {
+    for (const level of ["L1", "L2", "L3", "L4"]) {
+      const a = withLabels.levels.find((l) => l.level === level)!, b = labelFree.levels.find((l) => l.level === level)!;
+      expect(a.roi!.voxels).toBeGreaterThan(300);
+      expect(b.roi!.voxels).toBeGreaterThan(300);
+      // measured differences 0.3-2.7 mg/cm3 HA (the old 0.65 x 10 mm ROI: up to 7, and L3, L4 flipped)
+      expect(Math.abs(a.trabecularVBMD_HA! - b.trabecularVBMD_HA!)).toBeLessThan(4);
+      expect(a.category).toBe(b.category);
+      expect(a.category).toBe(acrCategory(Math.round(a.trabecularVBMD_HA!)));
+    }
+    // the reported value: mean of L1 and L2, HA (the pipeline measures on the HA-equivalent density)
+    expect(withLabels.trabecularLevels).toEqual(["L1", "L2"]);
+    const l1 = withLabels.levels[0], l2 = withLabels.levels[1];
+    expect(Math.abs(withLabels.trabecularVBMD! - (l1.trabecularVBMD_HA! + l2.trabecularVBMD_HA!) / 2)).toBeLessThanOrEqual(0.6);
+    expect(withLabels.densityEquivalent).toMatchObject({ input: "rhoHA", energySource: "given" });
+    expect(withLabels.warnings.join("\n")).toMatch(/coarse/);
+  });
+
+  it("the figure shows the four regions", () => {
+    const fig = spineDxaFigure(withLabels, measureSpineDxa(ct, { ...base, labels }).artifacts);
     expect((fig.layout!.shapes as unknown[]).length).toBe(4);
     expect(plotlyBundle(fig).data["text/plain"]).toMatch(/heatmap/);
   });
