@@ -130,6 +130,9 @@ export interface VertebraPick {
   warnings: string[];
 }
 
+/** Radius (mm) within which a point level with a disc counts as in the disc: a lumbar disc's, about 20-25 mm (generous). */
+const DISC_RADIUS_MM = 30;
+
 const fmt = (p: Vec3) => `(${p.map((x) => x.toFixed(1)).join(", ")})`;
 
 /** The level whose disc planes enclose the point. @throws PointNotInVertebraError in a disc or beyond the column. */
@@ -137,7 +140,11 @@ function levelHolding(survey: ColumnSurvey, p: Vec3): ColumnLevel {
   const rel = (d: DiscPlane) => dot([p[0] - d.point[0], p[1] - d.point[1], p[2] - d.point[2]], d.normal);
   for (const d of survey.discs) {
     const s = rel(d);
-    if (s >= -d.extentMm[0] && s < d.extentMm[1]) throw new PointNotInVertebraError(`the point ${fmt(p)} lies in the ${d.name.includes("?") ? "" : `${d.name} `}intervertebral disc at ${fmt(d.point)}, not inside a vertebra: give a point inside a vertebral body`);
+    if (s < -d.extentMm[0] || s >= d.extentMm[1]) continue;
+    const r = Math.hypot(...[0, 1, 2].map((a) => p[a] - d.point[a] - s * d.normal[a]));
+    const disc = `${d.name.includes("?") ? "" : `${d.name} `}intervertebral disc`;
+    if (r <= DISC_RADIUS_MM) throw new PointNotInVertebraError(`the point ${fmt(p)} lies in the ${disc} at ${fmt(d.point)}, not inside a vertebra: give a point inside a vertebral body`);
+    throw new PointNotInVertebraError(`the point ${fmt(p)} is not inside a vertebra: it lies ${r.toFixed(0)} mm from the column's axis, level with the ${disc} at ${fmt(d.point)}; give a point inside a vertebral body`);
   }
   const lv = survey.levels.find((l) => (!l.inferior || rel(l.inferior) >= l.inferior.extentMm[1]) && (!l.superior || rel(l.superior) < -l.superior.extentMm[0]));
   if (!lv) throw new PointNotInVertebraError(`the point ${fmt(p)} is not inside a vertebra: it lies beyond the vertebral column traced in the scan (slices ${survey.column.slices.join("-")}, lowest body centre ${fmt(survey.levels[0]?.centre ?? p)})`);
