@@ -11,9 +11,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyCalibration } from "../lib/calibration/fit.js";
 import { internalCalibration } from "../lib/calibration/internal.js";
 import { readScan } from "../lib/io/scan.js";
-import { coarseGrid, findSpineTarget } from "../lib/pipeline/level-finding.js";
+import { coarseGrid, findSpineTarget, PROVISIONAL_CALIBRATION_GRID_MM } from "../lib/pipeline/level-finding.js";
+import { surveyColumn } from "../lib/segmentation/spine-levels.js";
 import { resampleToGrid } from "../lib/volume/resample.js";
 import type { Vec3 } from "../lib/volume/volume.js";
 
@@ -33,6 +35,13 @@ async function main(): Promise<void> {
   const coarse = coarseGrid(big);
   const coarseS = seconds(t);
   t = performance.now();
+  const fit = internalCalibration(coarseGrid(coarse, PROVISIONAL_CALIBRATION_GRID_MM), { anatomy: "spine" }).fit;
+  const calS = seconds(t);
+  t = performance.now();
+  surveyColumn(applyCalibration(coarse, fit));
+  const surveyS = seconds(t);
+  log(`steps: coarse grid ${coarseS} s, provisional calibration ${calS} s, naming ${surveyS} s`);
+  t = performance.now();
   const target = findSpineTarget(big, { kind: "internal" }, { level: "L1" });
   const findS = seconds(t);
   log(`coarse grid ${coarse.dims.join(" x ")} in ${coarseS} s; L1 found (${target.naming?.levels.map((l) => l.name).join(" ")} from the ${target.naming?.namedFrom}) in ${findS} s`);
@@ -40,6 +49,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     scan: "TotalSegmentator example_ct.nii.gz resampled (trilinear) to 512 x 512 x 300, 0.715 x 0.715 x 1.12 mm",
     coarseGrid: { dims: coarse.dims, spacing: coarse.spacing, seconds: coarseS },
+    provisionalCalibrationSeconds: calS,
+    namingSeconds: surveyS,
     findSpineTargetSeconds: findS,
     level: target.level.name, levels: target.naming?.levels.map((l) => l.name), namedFrom: target.naming?.namedFrom, centre: target.level.centre,
   };

@@ -68,17 +68,20 @@ export function coarseGrid(ct: Volume, targetMm: number | Vec3 = LEVEL_GRID_MM):
   const dims = ct.dims.map((n, a) => Math.ceil(n / f[a])) as Vec3;
   const sum = new Float64Array(dims[0] * dims[1] * dims[2]);
   const count = new Uint16Array(sum.length);
+  const blockOfI = Int32Array.from({ length: nx }, (_, i) => Math.floor(i / f[0]));
+  const src = ct.data;
   for (let k = 0; k < nz; k++) {
     const K = Math.floor(k / f[2]) * dims[0] * dims[1];
     for (let j = 0; j < ny; j++) {
       const JK = K + Math.floor(j / f[1]) * dims[0];
       const row = nx * (j + ny * k);
-      for (let i = 0; i < nx; i++) {
-        const q = JK + Math.floor(i / f[0]);
-        sum[q] += ct.data[row + i];
-        count[q]++;
-      }
+      for (let i = 0; i < nx; i++) sum[JK + blockOfI[i]] += src[row + i];
     }
+  }
+  // voxels per block: the product of the blocks' extents along each axis
+  const extent = (n: number, a: number, b: number) => Math.min(n, (b + 1) * f[a]) - b * f[a];
+  for (let K = 0; K < dims[2]; K++) for (let J = 0; J < dims[1]; J++) for (let I = 0; I < dims[0]; I++) {
+    count[I + dims[0] * (J + dims[1] * K)] = extent(nx, 0, I) * extent(ny, 1, J) * extent(nz, 2, K);
   }
   const data = new Float32Array(sum.length);
   for (let q = 0; q < data.length; q++) data[q] = sum[q] / count[q];
