@@ -4,7 +4,7 @@ import { applyCalibration } from "../../lib/calibration/fit.js";
 import { internalCalibration } from "../../lib/calibration/internal.js";
 import { readNifti } from "../../lib/io/nifti/index.js";
 import { readScan } from "../../lib/io/scan.js";
-import { coarseGrid, findSpineTarget, PROVISIONAL_CALIBRATION_GRID_MM, thresholdLevelWarnings } from "../../lib/pipeline/level-finding.js";
+import { coarseGrid, findSpineTarget, thresholdLevelWarnings } from "../../lib/pipeline/level-finding.js";
 import type { PipelineProgress } from "../../lib/pipeline/progress.js";
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS } from "../../lib/pipeline/spine.js";
 import { dice, labelMask } from "../../lib/segmentation/mask.js";
@@ -84,7 +84,8 @@ describeWithShared("finding the level before the calibration (example scan, and 
     expect(t.level.name).toBe("L1");
     const q = worldToIndex(levels, t.level.centre).map(Math.round);
     expect(levels.data[q[0] + levels.dims[0] * (q[1] + levels.dims[1] * q[2])]).toBe(TOTALSEGMENTATOR_VERTEBRA_LABELS.L1);
-    const density = applyCalibration(fine, internalCalibration(coarseGrid(fine, PROVISIONAL_CALIBRATION_GRID_MM), { anatomy: "spine" }).fit);
+    // the analysis cuts from the density of its full calibration; calibrated here on the 3 mm blocks to keep the test short
+    const density = applyCalibration(fine, internalCalibration(coarseGrid(fine), { anatomy: "spine" }).fit);
     const ours = isolateVertebralBody(vertebraMask(density, t.level)).body;
     const theirs = isolateVertebralBody(labelMask(resampleToGrid(levels, fine, { interpolation: "nearest", fill: 0 }), TOTALSEGMENTATOR_VERTEBRA_LABELS.L1)).body;
     expect(dice(ours, theirs)).toBeGreaterThan(0.85);
