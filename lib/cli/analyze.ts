@@ -29,7 +29,8 @@ import type { Command } from "./main.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...SCAN_OPTIONS,
-  level: { type: "string", description: "spine: vertebral level (L1..L5, T11, T12): from a TotalSegmentator --labels map, or without --labels named automatically by counting up from the sacrum" },
+  level: { type: "string", description: "spine: vertebral level (T10..L5): from a TotalSegmentator --labels map, or without --labels named automatically (counted up from the sacrum, or from the ribs: T12 the lowest rib-bearing)" },
+  at: { type: "string", description: "spine, without --labels: analyse the vertebra holding this point, x,y,z in LPS mm (for scans whose levels cannot be named)" },
   element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
@@ -192,6 +193,7 @@ export const analyzeCommand: Command = {
     if (site === "spine" && lcName !== "compression") throw new UsageError(`--load-case for the spine must be compression, got "${lcName}"`);
     let label = options.label as number | undefined;
     const level = (options.level as string | undefined)?.toUpperCase();
+    const at = parseAt(options.at as string | undefined, site, level, options.labels !== undefined);
     if (level !== undefined) {
       if (site !== "spine") throw new UsageError("--level is for --site spine");
       if (label === undefined) {
@@ -203,7 +205,7 @@ export const analyzeCommand: Command = {
     if (options.labels === undefined && options.label !== undefined) throw new UsageError("--label needs --labels FILE");
     if (site === "spine" && options.labels === undefined) {
       if (embedded && level !== undefined) throw new UsageError("--level without --labels names the level by counting up from the sacrum, and the embedded spine phantom holds a single vertebra and no sacrum: give a scan of the lumbar spine that reaches the sacrum, or leave out --level to analyse the phantom's vertebra");
-      if (!embedded && level === undefined) throw new UsageError("the spine path on a scan needs --level (L1..L5 or T12, named automatically by counting up from the sacrum) or --labels (a vertebra label map, e.g. TotalSegmentator's) with --level or --label");
+      if (!embedded && level === undefined && at === undefined) throw new UsageError("the spine path on a scan needs --level (T10..L5, named automatically from the sacrum or the ribs), --at x,y,z (the vertebra holding that LPS point) or --labels (a vertebra label map, e.g. TotalSegmentator's) with --level or --label");
     }
     const element = (options.element as number | undefined) ?? (site === "hip" ? 1.5 : 1.0);
     if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
@@ -231,6 +233,7 @@ export const analyzeCommand: Command = {
         sex: sex as Sex, calibration, elementSize: element,
         vertebra: labelMap ? { map: labelMap, label: label!, level } : undefined,
         level: labelMap ? undefined : level,
+        at,
         onProgress: progressLine(io),
       });
       result = r.result;
@@ -257,6 +260,17 @@ export const analyzeCommand: Command = {
     return 0;
   },
 };
+
+/** `--at x,y,z`: three numbers (LPS mm), for the spine without a label map and without --level. */
+function parseAt(text: string | undefined, site: string, level: string | undefined, labels: boolean): [number, number, number] | undefined {
+  if (text === undefined) return undefined;
+  if (site !== "spine") throw new UsageError("--at is for --site spine");
+  if (labels) throw new UsageError("--at picks the vertebra without a label map; with --labels give --level or --label");
+  if (level !== undefined) throw new UsageError("give --level or --at, not both");
+  const xyz = text.split(",").map((t) => (t.trim() === "" ? NaN : Number(t)));
+  if (xyz.length !== 3 || !xyz.every(Number.isFinite)) throw new UsageError(`--at needs three numbers x,y,z (LPS mm, e.g. --at 4,-130,352), got "${text}"`);
+  return xyz as [number, number, number];
+}
 
 /** The model, its surface and its element fields, for other tools (CalculiX, viewers, slicers). */
 function exportModel(out: string, grid: ElementGrid, model: VoxelModel, bcs: BoundaryCondition[], risk: ArrayLike<number>): string[] {

@@ -1,6 +1,7 @@
 /**
  * The spine analysis: CT (HU) -> calibrated density -> vertebra mask (a label map, the level named
- * automatically by counting up from the sacrum, or the bone mask of the embedded phantom) ->
+ * automatically from the sacrum or the ribs or the vertebra holding a point, found on a coarse grid
+ * before the calibration so that a miss fails fast; or the bone mask of the embedded phantom) ->
  * vertebral body (posterior elements removed) -> landmarks -> voxel model -> axial compression
  * between the endplates -> stiffness, strength, class.
  *
@@ -14,9 +15,11 @@
  *   sex: "F", calibration: { kind: "internal" },
  *   vertebra: { map: levels, label: TOTALSEGMENTATOR_VERTEBRA_LABELS.L1 },
  * });
- * // without a label map: the level is named automatically (the scan must reach the sacrum)
+ * // without a label map: the level is named automatically (from the sacrum, or from the ribs)
  * const auto = analyzeSpine(ct.volume, { sex: "F", calibration: { kind: "internal" }, level: "L1" });
  * console.log(auto.result.levelNaming?.warnings);
+ * // or the vertebra holding a point (LPS mm)
+ * const picked = analyzeSpine(ct.volume, { sex: "F", calibration: { kind: "internal" }, at: [4, -130, 352] });
  * ```
  * @module
  */
@@ -29,7 +32,7 @@ import type { ElementGrid } from "../mesh/voxelize.js";
 import { connectedComponents, fillHoles } from "../segmentation/components.js";
 import { labelMaskOnGrid } from "../segmentation/labels.js";
 import { SegmentationError, thresholdMask, type Mask } from "../segmentation/mask.js";
-import { lumbarVertebraMask, nameLumbarLevels, type SpineLevelsResult } from "../segmentation/spine-levels.js";
+import { vertebraMask, type SpineLevelsResult } from "../segmentation/spine-levels.js";
 import { isolateVertebralBody } from "../segmentation/vertebra.js";
 import type { SpineDxaArtifacts, SpineDxaResult } from "../dxa/spine.js";
 import { overallRisk, type OverallRisk } from "../dxa/reference.js";
@@ -37,12 +40,13 @@ import { classifyStrength, type Sex, type StrengthClass } from "../strength/clas
 import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
 import { createVolume, type Volume } from "../volume/volume.js";
+import { findSpineTarget, thresholdLevelWarnings, type SpineTarget } from "./level-finding.js";
 import { StageClock, type ProgressListener } from "./progress.js";
 import { calibrateStage, calibrationSummary, mean, modelStage, solveStage, solverSummary, spineDxaStage, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 /** TotalSegmentator "total" (v2) labels of the lumbar and lower thoracic vertebrae (class_map_total.json). */
 export const TOTALSEGMENTATOR_VERTEBRA_LABELS: Readonly<Record<string, number>> = {
-  S1: 26, L5: 27, L4: 28, L3: 29, L2: 30, L1: 31, T12: 32, T11: 33,
+  S1: 26, L5: 27, L4: 28, L3: 29, L2: 30, L1: 31, T12: 32, T11: 33, T10: 34,
 };
 
 /**
@@ -62,11 +66,17 @@ export interface SpineAnalysisOptions {
    */
   vertebra?: { map: Volume; label: number; level?: string };
   /**
-   * Level to analyse when no `vertebra` label map is given ("L1".."L5", "T12"): found by
-   * {@link nameLumbarLevels} (counted up from the sacrum, cross-checked by the ribs), which needs the
-   * scan to reach the sacrum and throws a LevelNamingError otherwise.
+   * Level to analyse when no `vertebra` label map is given ("T10".."L5"): named automatically (counted
+   * up from the sacrum, or from T12 as the lowest rib-bearing vertebra; lib/segmentation/spine-levels)
+   * on a coarse grid before the calibration (lib/pipeline/level-finding); a LevelNamingError when it
+   * cannot be found. Levels other than L1-L2 get a warning (the strength thresholds were derived there).
    */
   level?: string;
+  /**
+   * Or the vertebra holding this point (LPS mm), when no `vertebra` label map is given: for scans whose
+   * levels cannot be named. A PointNotInVertebraError when the point is not inside a vertebra.
+   */
+  at?: [number, number, number];
   /** Element edge (mm). Default 1.0 (spine, bct-reference.md §3). */
   elementSize?: number;
   /** Default "kopperdahl2002" (reference default for the vertebra). */
@@ -84,8 +94,10 @@ export interface SpineAnalysisResult {
   site: "spine";
   sex: Sex;
   level?: string;
-  /** The automatic level naming's evidence (absent when the vertebra came from a label map or the phantom). */
+  /** The automatic level naming's evidence (absent when the vertebra came from a label map or the phantom, or could not be named). */
   levelNaming?: Omit<SpineLevelsResult, "profile">;
+  /** The point the vertebra was picked by (`at`), its level name (null: unnamed) and its centre on the column. */
+  vertebraAt?: { point: [number, number, number]; level: string | null; centre: [number, number, number] };
   strengthN: number;
   stiffnessNPerMm: number;
   classification: StrengthClass;
@@ -154,14 +166,12 @@ export function centralComponent(mask: Mask): Mask {
 export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: SpineAnalysisResult; artifacts: SpineArtifacts } {
   const clock = new StageClock(opts.onProgress);
   const warn = new Warnings();
+  const target = opts.vertebra || (opts.level === undefined && opts.at === undefined) ? undefined : findTarget(clock, warn, ct, opts);
+  const naming = target?.naming ?? undefined;
+  if (opts.vertebra?.level) warn.add("level", thresholdLevelWarnings(opts.vertebra.level));
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
   const density = cal.density;
   if (Math.max(...ct.spacing) > 2) warn.add("scan", [`the scan's voxels are ${ct.spacing.map((s) => s.toFixed(2)).join(" x ")} mm: coarse for a vertebra; the density is resampled onto ${opts.elementSize ?? 1} mm elements, which cannot restore detail the scan lacks`]);
-  const naming = !opts.vertebra && opts.level !== undefined
-    ? clock.run("level naming", `naming the lumbar levels to find ${opts.level}`, () => nameLumbarLevels(density),
-      (r) => `${r.levels.map((l) => l.name).join(" ")} from the sacrum; ribs ${r.ribs.agrees === null ? "not found" : r.ribs.agrees ? "agree (T12)" : "disagree"}`)
-    : undefined;
-  if (naming) warn.add("level naming", naming.warnings);
   const body = clock.run("segmentation", "vertebral body", () => {
     let vertebra: Mask;
     const ws: string[] = [];
@@ -169,8 +179,8 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
       const r = labelMaskOnGrid(opts.vertebra.map, opts.vertebra.label, ct);
       vertebra = r.mask;
       ws.push(...r.warnings);
-    } else if (naming) {
-      vertebra = lumbarVertebraMask(density, opts.level!, { naming });
+    } else if (target) {
+      vertebra = vertebraMask(density, target.level); // the coarse grid's disc planes, on the full-resolution density
     } else {
       // Vertebrae are separated by discs: threshold, keep the most central component, fill it.
       vertebra = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
@@ -182,7 +192,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
   const landmarks = clock.run("anatomy", "vertebral body landmarks", () => vertebraLandmarks(body.mask),
     (l) => `height ${l.heightMm.toFixed(1)} mm, volume ${(l.volumeMm3 / 1000).toFixed(1)} cm3`);
   warn.add("anatomy", landmarks.warnings);
-  const levelName = (opts.vertebra?.level ?? opts.level ?? "vertebra").toUpperCase();
+  const levelName = (opts.vertebra?.level ?? target?.level.name ?? opts.level ?? "vertebra").toUpperCase();
   const dxa = opts.dxa === false ? undefined
     : spineDxaStage(clock, warn, cal, [{ level: levelName, mask: body.vertebra, body: body.mask }], { totalLevels: [levelName], trabecularLevels: [levelName] });
   const h = opts.elementSize ?? 1.0;
@@ -209,8 +219,9 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
   const result: SpineAnalysisResult = {
     site: "spine",
     sex: opts.sex,
-    level: opts.vertebra ? opts.vertebra.level : naming ? opts.level!.toUpperCase() : undefined,
+    level: opts.vertebra ? opts.vertebra.level : target?.level.name ?? undefined,
     levelNaming: naming ? (({ profile: _profile, ...rest }) => rest)(naming) : undefined,
+    vertebraAt: target?.at ? { point: target.at, level: target.level.name, centre: target.level.centre } : undefined,
     strengthN,
     stiffnessNPerMm: Math.round(stiffness),
     classification,
@@ -234,4 +245,17 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     warnings: warn.list,
   };
   return { result, artifacts: { density, bodyMask: body.mask, dxa: dxa?.artifacts, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, naming } };
+}
+
+/**
+ * The vertebra to analyse without a label map, found before the calibration on a coarse grid
+ * (lib/pipeline/level-finding), with the warnings of the naming and of a level outside L1-L2.
+ */
+function findTarget(clock: StageClock, warn: Warnings, ct: Volume, opts: SpineAnalysisOptions): SpineTarget {
+  const what = opts.at ? `the vertebra at (${opts.at.join(", ")})` : opts.level!.toUpperCase();
+  const target = clock.run("level naming", `finding ${what} on a coarse grid`, () => findSpineTarget(ct, opts.calibration, { level: opts.level, at: opts.at }),
+    (t) => `${t.naming ? `${t.naming.levels.map((l) => l.name).join(" ")} from the ${t.naming.namedFrom}; ribs ${t.naming.ribs.found.length === 0 ? "not found" : t.naming.ribs.agrees === null ? `at ${t.naming.ribs.lowestLevel}` : t.naming.ribs.agrees ? "agree (T12)" : "disagree"}` : "levels not named"}${opts.at ? `; the point is in ${t.level.name ?? "an unnamed vertebra"}` : ""} (${t.grid.spacing.join(" x ")} mm grid)`);
+  warn.add("level naming", target.warnings);
+  warn.add("level", thresholdLevelWarnings(target.level.name));
+  return target;
 }

@@ -8,8 +8,9 @@ import { readNifti } from "../../lib/io/nifti/index.js";
 import { readScan } from "../../lib/io/scan.js";
 import { TOTALSEGMENTATOR_VERTEBRA_LABELS } from "../../lib/pipeline/spine.js";
 import { dice, labelMask, SegmentationError } from "../../lib/segmentation/mask.js";
-import { LevelNamingError, lumbarVertebraMask, nameLumbarLevels, type SpineLevelsResult } from "../../lib/segmentation/spine-levels.js";
+import { LevelNamingError, lumbarVertebraMask, nameLumbarLevels, PointNotInVertebraError, surveyColumn, vertebraAtPoint, type SpineLevelsResult } from "../../lib/segmentation/spine-levels.js";
 import { isolateVertebralBody } from "../../lib/segmentation/vertebra.js";
+import { cropVolume } from "../../lib/volume/crop.js";
 import { createVolume, indexToWorld, worldToIndex, type Vec3, type Volume } from "../../lib/volume/volume.js";
 import { REPO_ROOT, TOTALSEG, describeWithShared } from "../helpers/paths.js";
 
@@ -45,6 +46,7 @@ describeWithShared("automatic lumbar level naming on the TotalSegmentator exampl
   });
 
   it("names S1 to T12, each centre inside TotalSegmentator's vertebra of the same name and near its body centroid", () => {
+    expect(naming.namedFrom).toBe("sacrum");
     expect(naming.levels.map((l) => l.name)).toEqual(["S1", "L5", "L4", "L3", "L2", "L1", "T12"]);
     expect(naming.levels.filter((l) => l.complete).map((l) => l.name)).toEqual(["L5", "L4", "L3", "L2", "L1"]);
     for (const l of naming.levels) expect(levels.data[voxelAt(levels, l.centre)], l.name).toBe(TOTALSEGMENTATOR_VERTEBRA_LABELS[l.name]);
@@ -102,6 +104,84 @@ describeWithShared("automatic lumbar level naming on the TotalSegmentator exampl
     expect(() => lumbarVertebraMask(density, "S1", { naming })).toThrow(/S1 has no disc found below it.*L5, L4, L3, L2, L1/);
     expect(() => lumbarVertebraMask(density, "T12", { naming })).toThrow(LevelNamingError);
     expect(() => lumbarVertebraMask(density, "L9", { naming })).toThrow(/L9 was not found.*L5, L4/);
+  });
+});
+
+describeWithShared("level naming from the ribs: the example scan cut above L5 (no sacrum in view)", () => {
+  let density: Volume<Float32Array>;
+  let levels: Volume;
+  let naming: SpineLevelsResult;
+  beforeAll(async () => {
+    const ct = (await readScan(join(TOTALSEG, "example_ct.nii.gz"))).volume;
+    const full = readNifti(join(TOTALSEG, "example_ct_vertebrae_levels.nii.gz")).volume;
+    // keep the slices above the highest voxel of TotalSegmentator's L5: no L5 body, no sacrum
+    const [nx, ny, nz] = ct.dims;
+    let kTop = -1;
+    for (let p = 0; p < full.data.length; p++) if (full.data[p] === TOTALSEGMENTATOR_VERTEBRA_LABELS.L5) kTop = Math.max(kTop, Math.floor(p / (nx * ny)));
+    const box = { min: [0, 0, kTop + 1] as Vec3, max: [nx, ny, nz] as Vec3 };
+    const cut = cropVolume(ct, box);
+    levels = cropVolume(full, box);
+    density = applyCalibration(cut, internalCalibration(cut, { anatomy: "spine" }).fit);
+    naming = nameLumbarLevels(density);
+  });
+
+  it("names L1 and T12 from the ribs, each centre inside TotalSegmentator's vertebra of the same name, and warns that the sacrum was not there", () => {
+    expect(naming.namedFrom).toBe("ribs");
+    expect(naming.sacrum).toBeNull();
+    expect(naming.ribs.lowestLevel).toBe("T12");
+    expect(naming.ribs.agrees).toBeNull();
+    const names = naming.levels.map((l) => l.name);
+    expect(names).toContain("L1");
+    expect(names).toContain("T12");
+    expect(names).not.toContain("L5");
+    expect(names).not.toContain("S1");
+    for (const l of naming.levels) expect(levels.data[voxelAt(levels, l.centre)], l.name).toBe(TOTALSEGMENTATOR_VERTEBRA_LABELS[l.name]);
+    expect(naming.levels.filter((l) => l.complete).map((l) => l.name)).toEqual(expect.arrayContaining(["L3", "L2", "L1"]));
+    expect(naming.warnings.join("\n")).toMatch(/no sacrum in view.*named from the ribs alone/);
+  });
+
+  it("cuts out L1 whose body matches TotalSegmentator's (Dice >= 0.85)", () => {
+    const ours = isolateVertebralBody(lumbarVertebraMask(density, "L1", { naming })).body;
+    const theirs = isolateVertebralBody(labelMask(levels, TOTALSEGMENTATOR_VERTEBRA_LABELS.L1)).body;
+    expect(dice(ours, theirs)).toBeGreaterThan(0.85);
+  });
+
+  it("refuses L5, which is not in view, naming the levels it has", () => {
+    expect(() => lumbarVertebraMask(density, "L5", { naming })).toThrow(/L5 was not found along the column; the levels named \(from the ribs\) are .*L1/);
+  });
+});
+
+describeWithShared("picking the vertebra holding a point (--at) on the example scan", () => {
+  let density: Volume<Float32Array>;
+  let levels: Volume;
+  let l2: Vec3;
+  beforeAll(async () => {
+    const ct = (await readScan(join(TOTALSEG, "example_ct.nii.gz"))).volume;
+    density = applyCalibration(ct, internalCalibration(ct, { anatomy: "spine" }).fit);
+    levels = readNifti(join(TOTALSEG, "example_ct_vertebrae_levels.nii.gz")).volume;
+    const body = readNifti(join(TOTALSEG, "example_ct_vertebrae_body.nii.gz")).volume;
+    // the point: the centroid of TotalSegmentator's L2 body (levels label 30 and body-task label 1)
+    const pts = voxelsWhere(levels, (p) => levels.data[p] === TOTALSEGMENTATOR_VERTEBRA_LABELS.L2 && body.data[p] === 1);
+    l2 = [0, 1, 2].map((a) => pts.reduce((s, q) => s + q[a], 0) / pts.length) as Vec3;
+  });
+
+  it("a point inside L2 picks L2, and the vertebra cut out is TotalSegmentator's L2 (Dice >= 0.85)", () => {
+    const pick = vertebraAtPoint(density, l2);
+    expect(pick.level.name).toBe("L2");
+    expect(pick.naming?.namedFrom).toBe("sacrum");
+    expect(pick.level.complete).toBe(true);
+    const ours = isolateVertebralBody(pick.mask).body;
+    const theirs = isolateVertebralBody(labelMask(levels, TOTALSEGMENTATOR_VERTEBRA_LABELS.L2)).body;
+    expect(dice(ours, theirs)).toBeGreaterThan(0.85);
+  });
+
+  it("a point in front of the body, in a disc, or outside the scan is refused with a PointNotInVertebraError", () => {
+    const survey = surveyColumn(density);
+    expect(() => vertebraAtPoint(density, [l2[0], l2[1] - 60, l2[2]], { survey })).toThrow(PointNotInVertebraError);
+    expect(() => vertebraAtPoint(density, [l2[0], l2[1] - 60, l2[2]], { survey })).toThrow(/is not inside a vertebra: it lies between the discs of the L2.*mm from its bone/);
+    const disc = survey.discs.find((d) => d.name === "L2/L3")!;
+    expect(() => vertebraAtPoint(density, disc.point, { survey })).toThrow(/lies in the L2\/L3 intervertebral disc/);
+    expect(() => vertebraAtPoint(density, [0, 0, 0])).toThrow(/lies outside the scan/);
   });
 });
 
@@ -188,7 +268,43 @@ describe("automatic level naming on a synthetic column with known discs", () => 
     expect(r.warnings.join("\n")).toMatch(/within the level counted as L5: a transitional lumbosacral vertebra/);
   });
 
-  it("fails with a LevelNamingError without the sacrum's wide bone (ribs high up do not count)", () => {
-    expect(() => nameLumbarLevels(syntheticColumn({ sacrum: false, ribsAt: [253] }))).toThrow(LevelNamingError);
+  it("without the sacrum's wide bone names the levels from the ribs (T12 the lowest rib-bearing), and says so", () => {
+    const r = nameLumbarLevels(syntheticColumn({ sacrum: false, ribsAt: [253] }));
+    expect(r.namedFrom).toBe("ribs");
+    expect(r.sacrum).toBeNull();
+    expect(r.ribs.lowestLevel).toBe("T12");
+    expect(r.ribs.agrees).toBeNull(); // one route only: nothing to agree with
+    // truth: discs at z = 55, 91, ..., 271 mm; the rib at z = 253 lies in the body between 235 and 271
+    const t12 = r.levels.find((l) => l.name === "T12")!, l1 = r.levels.find((l) => l.name === "L1")!;
+    expect(Math.abs(t12.centre[2] - 253)).toBeLessThan(3);
+    expect(Math.abs(l1.centre[2] - 217)).toBeLessThan(3);
+    expect(r.levels.find((l) => l.name === "L5")!.complete).toBe(true);
+    expect(Math.abs(r.levels.find((l) => l.name === "L5")!.centre[2] - 73)).toBeLessThan(3);
+    expect(r.warnings.join("\n")).toMatch(/no sacrum in view.*named from the ribs alone.*unchecked/);
+  });
+
+  it("fails with a LevelNamingError naming neither sacrum nor ribs, pointing to --labels and --at", () => {
+    const v = syntheticColumn({ sacrum: false });
+    let err: unknown;
+    try {
+      nameLumbarLevels(v);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LevelNamingError);
+    expect((err as Error).message).toMatch(/^no sacrum found.*and no ribs were found.*--labels.*--at x,y,z/);
+  });
+
+  it("warns when the lowest ribs differ left and right (the 11th/12th rib cross-check)", () => {
+    // a left rib only at T12 (z = 253) and ribs on both sides at T11 (z = 289)
+    const v = syntheticColumn({ ribsAt: [289] });
+    const [nx, ny, nz] = v.dims;
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      const [x, y, z] = indexToWorld(v, [i, j, k]);
+      if (x >= 18 && x <= 100 && y >= 6 && y <= 14 && Math.abs(z - 253) <= 3) v.data[i + nx * (j + ny * k)] = 200;
+    }
+    const r = nameLumbarLevels(v);
+    expect(r.ribs.lowestLevel).toBe("T12");
+    expect(r.warnings.join("\n")).toMatch(/lowest ribs differ by side \(left at T12, right at T11\)/);
   });
 });
