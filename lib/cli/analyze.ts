@@ -32,6 +32,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   level: { type: "string", description: "spine: vertebral level (L1..L5, T11, T12): from a TotalSegmentator --labels map, or without --labels named automatically by counting up from the sacrum" },
   element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
+  side: { type: "string", description: "hip: left or right, the hip to analyse on a scan with both (default: the side without a metal implant, else the left)" },
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
   linear: { type: "flag", description: "hip: skip the nonlinear pushover (run by default, about 30 s at 1.5 mm); the strength is then the linear criterion's" },
   nonlinear: { type: "flag", description: "hip: run the nonlinear pushover (the default; kept for compatibility)" },
@@ -39,6 +40,15 @@ const OPTIONS: Record<string, OptionSpec> = {
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
 };
+
+/** `--side`: left or right, for the hip only. */
+export function hipSideOption(value: unknown, site: "hip" | "spine"): "left" | "right" | undefined {
+  if (value === undefined) return undefined;
+  if (site !== "hip") throw new UsageError("--side is for --site hip");
+  const s = String(value).toLowerCase();
+  if (s !== "left" && s !== "right") throw new UsageError(`--side must be left or right, got "${String(value)}"`);
+  return s;
+}
 
 /** The report rows every site shares: calibration, mesh, material, solver, time. */
 function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][] } {
@@ -209,6 +219,7 @@ export const analyzeCommand: Command = {
     if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
     if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
     if (options.linear && options.nonlinear) throw new UsageError("give --linear or --nonlinear, not both");
+    const side = hipSideOption(options.side, site);
 
     const { scan, calibration, labelMap } = await readScanInput(checked, options, io);
     let result: HipAnalysisResult | SpineAnalysisResult;
@@ -219,7 +230,7 @@ export const analyzeCommand: Command = {
       const r = analyzeHip(scan.volume, {
         sex: sex as Sex, calibration, elementSize: element,
         loadCase: lcName === "stance" ? stance() : sidewaysFall(),
-        labels: labelMap ? { map: labelMap, label: label! } : undefined,
+        labels: labelMap ? { map: labelMap, label: label! } : undefined, side,
         nonlinear: !options.linear,
         onProgress: progressLine(io),
       });

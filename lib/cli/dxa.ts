@@ -14,11 +14,13 @@ import { measureHipDxa, measureSpineDxa, type HipDxaReport, type SpineDxaReport 
 import { calibrationFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
+import { hipSideOption } from "./analyze.js";
 import type { Command } from "./main.js";
 import { checkScanOptions, progressLine, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...SCAN_OPTIONS,
+  side: { type: "string", description: "hip: left or right, the hip to analyse on a scan with both (default: the side without a metal implant, else the left)" },
   label: { type: "number", description: "hip: the femur's label in --labels (spine: --labels is a TotalSegmentator vertebra map, L1-L4 = 31..28)" },
   "male-reference": { type: "string", description: "hip T-scores of men against the female (default, WHO/IOF) or the male NHANES III young adults" },
   out: { type: "string", description: "also write dxa.json and dxa.html (projection image with the regions) to this folder" },
@@ -57,6 +59,7 @@ export const dxaCommand: Command = {
     if (maleRef !== "female" && maleRef !== "male") throw new UsageError(`--male-reference must be female or male, got "${maleRef}"`);
     if (checked.site === "hip" && options.labels !== undefined && options.label === undefined) throw new UsageError("--labels for the hip needs --label N (the femur's label)");
     if (checked.site === "spine" && options.label !== undefined) throw new UsageError("--label is for the hip; a spine --labels map is read as TotalSegmentator vertebra labels");
+    const side = hipSideOption(options.side, checked.site);
     const input = await readScanInput(checked, options, io);
     const onProgress = progressLine(io);
     let result: HipDxaReport | SpineDxaReport;
@@ -64,7 +67,7 @@ export const dxaCommand: Command = {
     if (input.site === "hip") {
       const r = measureHipDxa(input.scan.volume, {
         sex: input.sex, calibration: input.calibration, maleReference: maleRef,
-        labels: input.labelMap ? { map: input.labelMap, label: options.label as number } : undefined, onProgress,
+        labels: input.labelMap ? { map: input.labelMap, label: options.label as number } : undefined, side, onProgress,
       });
       result = r.result;
       html = () => reportHtml({

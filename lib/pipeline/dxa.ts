@@ -35,6 +35,8 @@ export interface HipDxaMeasureOptions {
   calibration: CalibrationChoice;
   /** Femur from a label map instead of the bone mask path. */
   labels?: { map: Volume; label: number | number[] };
+  /** The hip on a two-hip scan; default the side without a metal implant (segmentation/hip-side). */
+  side?: "left" | "right";
   maleReference?: MaleReferenceChoice;
   onProgress?: ProgressListener;
 }
@@ -47,7 +49,7 @@ export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result:
   const clock = new StageClock(opts.onProgress);
   const warn = new Warnings();
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
-  const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels);
+  const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels, opts.side);
   const d = hipDxaStage(clock, warn, cal, femur.femur, { sex: opts.sex, landmarks, maleReference: opts.maleReference });
   return {
     result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
