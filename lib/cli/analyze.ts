@@ -8,7 +8,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
-import { orthoSlicesBundle } from "../display/slice-view.js";
 import { sidewaysFall, stance } from "../loading/hip.js";
 import { stlBinary, voxelSurface } from "../mesh/surface.js";
 import { elementFieldVolume } from "../mesh/export.js";
@@ -21,6 +20,7 @@ import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeli
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
 import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCaseFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
+import { boneSlices, femoralNeckCentre, hipDxaRegions, spineDxaRegions } from "../report/slices.js";
 import type { Sex } from "../strength/classify.js";
 import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
@@ -102,8 +102,11 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
     sections: [
       { title: "Calibration fit", figure: calibrationFigure(a.calibration) },
       {
-        title: "Femur mask over the CT",
-        html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.proximalMask }], title: "proximal femur (red) on the CT, bone window" }).data["text/html"] as string,
+        title: "Femur on the CT: slices through the femoral neck",
+        html: boneSlices(ct, {
+          mask: a.proximalMask, maskLabel: "proximal femur (the model)", point: femoralNeckCentre(a.proximalMask, a.landmarks), pointName: "the centroid of the femoral neck",
+          calibration: a.calibration, regions: a.dxa ? [hipDxaRegions(ct, a.dxa)] : [],
+        }).html,
       },
       ...(a.dxa ? [{ title: "DXA-equivalent projection and regions", figure: dxaProjectionFigure(a.dxa), caption: "aBMD image (g/cm2) of the femur in DXA position: femoral neck box, trochanteric line, total hip region" }] : []),
       { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
@@ -168,8 +171,11 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
     sections: [
       { title: "Calibration fit", figure: calibrationFigure(a.calibration) },
       {
-        title: "Vertebral body mask over the CT",
-        html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.bodyMask }], title: "vertebral body (red) on the CT, bone window" }).data["text/html"] as string,
+        title: "Vertebral body on the CT: slices through its centroid",
+        html: boneSlices(ct, {
+          mask: a.bodyMask, maskLabel: "vertebral body (the model)", point: a.landmarks.centroid, pointName: "the centroid of the vertebral body",
+          calibration: a.calibration, regions: a.dxa ? spineDxaRegions(ct, a.dxa) : [],
+        }).html,
       },
       ...(a.dxa ? [{ title: "AP projection (DXA-equivalent)", figure: spineDxaFigure(result.dxa!, a.dxa), caption: "aBMD image (g/cm2 HA) of the analysed vertebra, AP view" }] : []),
       { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },

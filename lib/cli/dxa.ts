@@ -12,7 +12,12 @@ import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
 import { measureHipDxa, measureSpineDxa, type HipDxaReport, type SpineDxaReport } from "../pipeline/dxa.js";
 import { calibrationFigure } from "../report/figures.js";
-import { reportHtml } from "../report/html.js";
+import { reportHtml, type ReportSection } from "../report/html.js";
+import { boneSlices, femoralNeckCentre, hipDxaRegions, spineDxaRegions } from "../report/slices.js";
+import { maskCentroid } from "../display/slice-through.js";
+import type { SpineDxaArtifacts } from "../dxa/spine.js";
+import type { CalibrationFit } from "../calibration/fit.js";
+import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
 import { hipSideOption } from "./analyze.js";
 import type { Command } from "./main.js";
@@ -47,6 +52,25 @@ export function spineDxaSummary(r: SpineDxaReport): string[] {
     `AP aBMD ${Object.entries(r.aBMD).map(([l, v]) => `${l} ${f3(v)}`).join(", ")} g/cm2; total (${r.totalLevels.join("-")}) ${f3(r.totalABMD)} g/cm2`,
     `trabecular vBMD (${r.trabecularLevels.join(", ")}) ${r.trabecularVBMD ?? "-"} mg/cm3 HA -> ACR ${r.category ?? "-"}`,
   ];
+}
+
+/** The slices through the middle analysed level's vertebral body, with all levels outlined and the DXA regions. */
+function spineSlicesSection(ct: Volume, a: SpineDxaArtifacts & { calibration: CalibrationFit }): ReportSection {
+  const levels = Object.keys(a.bodies);
+  const mid = levels[Math.floor((levels.length - 1) / 2)];
+  const all = new Uint8Array(ct.data.length);
+  levels.forEach((l, q) => {
+    const d = a.bodies[l].data;
+    for (let p = 0; p < d.length; p++) if (d[p]) all[p] = q + 1;
+  });
+  const bodies = { ...ct, data: all };
+  return {
+    title: `Vertebrae on the CT: slices through the ${mid} body`,
+    html: boneSlices(ct, {
+      mask: bodies, maskLabel: `vertebral bodies (${levels.join(", ")})`, point: maskCentroid(a.bodies[mid]), pointName: `the centroid of the ${mid} vertebral body`,
+      calibration: a.calibration, regions: spineDxaRegions(ct, a),
+    }).html,
+  };
 }
 
 export const dxaCommand: Command = {
@@ -87,6 +111,13 @@ export const dxaCommand: Command = {
         sections: [
           { title: "Calibration fit", figure: calibrationFigure(r.artifacts.calibration) },
           { title: "Projection and regions", figure: dxaProjectionFigure(r.artifacts), caption: "aBMD image (g/cm2) of the femur in DXA position with the femoral neck box, trochanteric line and total hip region" },
+          {
+            title: "Femur on the CT: slices through the femoral neck",
+            html: boneSlices(input.scan.volume, {
+              mask: r.artifacts.femur, maskLabel: "femur", point: femoralNeckCentre(r.artifacts.femur, r.artifacts.landmarks), pointName: "the centroid of the femoral neck",
+              calibration: r.artifacts.calibration, regions: [hipDxaRegions(input.scan.volume, r.artifacts)],
+            }).html,
+          },
         ],
         result: r.result,
       });
@@ -108,6 +139,7 @@ export const dxaCommand: Command = {
         sections: [
           { title: "Calibration fit", figure: calibrationFigure(r.artifacts.calibration) },
           { title: "AP projection and levels", figure: spineDxaFigure(r.result, r.artifacts), caption: "aBMD image (g/cm2) of the lumbar vertebrae, AP view, with each level's region" },
+          spineSlicesSection(input.scan.volume, r.artifacts),
         ],
         result: r.result,
       });

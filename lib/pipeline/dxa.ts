@@ -45,7 +45,7 @@ export interface HipDxaMeasureOptions {
 export type HipDxaReport = HipDxaResult & { calibration: CalibrationSummary; seconds: number; warnings: string[] };
 
 /** Calibrate, find the femur and measure its DXA-equivalent aBMD and T-scores. */
-export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result: HipDxaReport; artifacts: HipDxaArtifacts & { density: Volume; calibration: CalibrationFit } } {
+export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result: HipDxaReport; artifacts: HipDxaArtifacts & { density: Volume; calibration: CalibrationFit; femur: Volume } } {
   const clock = new StageClock(opts.onProgress);
   const warn = new Warnings();
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
@@ -53,7 +53,7 @@ export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result:
   const d = hipDxaStage(clock, warn, cal, femur.femur, { sex: opts.sex, landmarks, maleReference: opts.maleReference });
   return {
     result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
-    artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit },
+    artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit, femur: femur.femur },
   };
 }
 
