@@ -105,7 +105,7 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
         title: "Femur on the CT: slices through the femoral neck",
         html: boneSlices(ct, {
           mask: a.proximalMask, maskLabel: "proximal femur (the model)", point: femoralNeckCentre(a.proximalMask, a.landmarks), pointName: "the centroid of the femoral neck",
-          calibration: a.calibration, regions: a.dxa ? [hipDxaRegions(ct, a.dxa)] : [],
+          calibration: a.calibration, regions: a.dxa ? [hipDxaRegions(ct, a.dxa, a.proximalMask)] : [],
         }).html,
       },
       ...(a.dxa ? [{ title: "DXA-equivalent projection and regions", figure: dxaProjectionFigure(a.dxa), caption: "aBMD image (g/cm2) of the femur in DXA position: femoral neck box, trochanteric line, total hip region" }] : []),
@@ -174,7 +174,7 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
         title: "Vertebral body on the CT: slices through its centroid",
         html: boneSlices(ct, {
           mask: a.bodyMask, maskLabel: "vertebral body (the model)", point: a.landmarks.centroid, pointName: "the centroid of the vertebral body",
-          calibration: a.calibration, regions: a.dxa ? spineDxaRegions(ct, a.dxa) : [],
+          calibration: a.calibration, regions: a.dxa ? spineDxaRegions(ct, a.dxa, a.bodyMask) : [],
         }).html,
       },
       ...(a.dxa ? [{ title: "AP projection (DXA-equivalent)", figure: spineDxaFigure(result.dxa!, a.dxa), caption: "aBMD image (g/cm2 HA) of the analysed vertebra, AP view" }] : []),

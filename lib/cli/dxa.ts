@@ -68,7 +68,7 @@ function spineSlicesSection(ct: Volume, a: SpineDxaArtifacts & { calibration: Ca
     title: `Vertebrae on the CT: slices through the ${mid} body`,
     html: boneSlices(ct, {
       mask: bodies, maskLabel: `vertebral bodies (${levels.join(", ")})`, point: maskCentroid(a.bodies[mid]), pointName: `the centroid of the ${mid} vertebral body`,
-      calibration: a.calibration, regions: spineDxaRegions(ct, a),
+      calibration: a.calibration, regions: spineDxaRegions(ct, a, bodies),
     }).html,
   };
 }
@@ -115,7 +115,7 @@ export const dxaCommand: Command = {
             title: "Femur on the CT: slices through the femoral neck",
             html: boneSlices(input.scan.volume, {
               mask: r.artifacts.femur, maskLabel: "femur", point: femoralNeckCentre(r.artifacts.femur, r.artifacts.landmarks), pointName: "the centroid of the femoral neck",
-              calibration: r.artifacts.calibration, regions: [hipDxaRegions(input.scan.volume, r.artifacts)],
+              calibration: r.artifacts.calibration, regions: [hipDxaRegions(input.scan.volume, r.artifacts, r.artifacts.femur)],
             }).html,
           },
         ],

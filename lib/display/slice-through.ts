@@ -196,7 +196,12 @@ export function cylinderLabels(like: Volume, cylinders: CylinderRegion[]): Volum
   cylinders.forEach((c, q) => {
     const ax = [c.to[0] - c.from[0], c.to[1] - c.from[1], c.to[2] - c.from[2]];
     const len2 = ax[0] * ax[0] + ax[1] * ax[1] + ax[2] * ax[2] || 1;
-    for (let k = 0, p = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
+    // only the index box around the cylinder's end points, grown by the radius
+    const ends = [worldToIndex(like, [c.from[0], c.from[1], c.from[2]]), worldToIndex(like, [c.to[0], c.to[1], c.to[2]])];
+    const lo = [0, 1, 2].map((a) => Math.max(0, Math.floor(Math.min(ends[0][a], ends[1][a]) - c.radiusMm / like.spacing[a]) - 1));
+    const hi = [0, 1, 2].map((a) => Math.min(like.dims[a] - 1, Math.ceil(Math.max(ends[0][a], ends[1][a]) + c.radiusMm / like.spacing[a]) + 1));
+    for (let k = lo[2]; k <= hi[2]; k++) for (let j = lo[1]; j <= hi[1]; j++) for (let i = lo[0]; i <= hi[0]; i++) {
+      const p = i + nx * (j + ny * k);
       const w = indexToWorld(like, [i, j, k]);
       const d = [w[0] - c.from[0], w[1] - c.from[1], w[2] - c.from[2]];
       const t = (d[0] * ax[0] + d[1] * ax[1] + d[2] * ax[2]) / len2;

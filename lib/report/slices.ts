@@ -10,6 +10,7 @@ import { cylinderLabels, maskCentroid, sliceThrough, sliceThroughHtml, type Outl
 import type { HipDxaArtifacts } from "../dxa/hip.js";
 import { worldToPixel } from "../dxa/projection.js";
 import type { SpineDxaArtifacts } from "../dxa/spine.js";
+import { boundingBox } from "../volume/crop.js";
 import { createVolume, indexToWorld, type Vec3, type Volume } from "../volume/volume.js";
 
 /** The calibration ROIs the fit records (phantom rods), as one label volume on the CT grid; null when it records none (internal calibration). */
@@ -33,26 +34,33 @@ export function femoralNeckCentre(femur: Volume, lm: { headCentre: ArrayLike<num
   });
 }
 
-function labelVolume(like: Volume, label: (w: Vec3, p: number) => number): Volume<Uint8Array> {
+/** Margin (mm) around the analysed bone within which region outlines are drawn (they are swept through the whole volume otherwise, which costs seconds on a full-size scan). */
+export const REGION_MARGIN_MM = 30;
+
+/** A label volume on `like`'s grid, evaluated only inside `within`'s bounding box grown by {@link REGION_MARGIN_MM} (everywhere without `within`). */
+function labelVolume(like: Volume, label: (w: Vec3) => number, within?: Volume): Volume<Uint8Array> {
   const [nx, ny, nz] = like.dims;
   const data = new Uint8Array(nx * ny * nz);
-  for (let k = 0, p = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) data[p] = label(indexToWorld(like, [i, j, k]), p);
+  const margin = Math.ceil(REGION_MARGIN_MM / Math.min(...like.spacing));
+  const box = within ? boundingBox(within, (v) => v !== 0, margin) : null;
+  const lo = box ? box.min : [0, 0, 0], hi = box ? box.max : [nx, ny, nz];
+  for (let k = lo[2]; k < hi[2]; k++) for (let j = lo[1]; j < hi[1]; j++) for (let i = lo[0]; i < hi[0]; i++) data[i + nx * (j + ny * k)] = label(indexToWorld(like, [i, j, k]));
   return createVolume({ dims: like.dims, spacing: like.spacing, origin: like.origin, direction: like.direction, data });
 }
 
-/** The hip DXA regions (neck, trochanter, intertrochanteric) swept through the volume along the DXA view: voxels that project into each region. */
-export function hipDxaRegions(ct: Volume, dxa: Pick<HipDxaArtifacts, "image" | "rois">): OutlineRegion {
+/** The hip DXA regions (neck, trochanter, intertrochanteric) swept along the DXA view: voxels that project into each region (near `within`, the femur, when given). */
+export function hipDxaRegions(ct: Volume, dxa: Pick<HipDxaArtifacts, "image" | "rois">, within?: Volume): OutlineRegion {
   const { image, rois } = dxa;
   const volume = labelVolume(ct, (w) => {
     const [u, v] = worldToPixel(image.frame, w);
     const col = Math.round(u), row = Math.round(v);
     return col >= 0 && row >= 0 && col < image.width && row < image.height ? rois.labels[col + image.width * row] : 0;
-  });
+  }, within);
   return { volume, label: "DXA regions along the view (neck, trochanter, intertrochanteric)" };
 }
 
-/** The spine DXA level regions (the AP projection's bands swept front to back) and the trabecular vBMD ROIs. */
-export function spineDxaRegions(ct: Volume, dxa: Pick<SpineDxaArtifacts, "projection" | "bands" | "rois">): OutlineRegion[] {
+/** The spine DXA level regions (the AP projection's bands swept front to back, near `within` when given) and the trabecular vBMD ROIs. */
+export function spineDxaRegions(ct: Volume, dxa: Pick<SpineDxaArtifacts, "projection" | "bands" | "rois">, within?: Volume): OutlineRegion[] {
   const pr = dxa.projection;
   const boxes = dxa.bands.map((b) => ({
     x0: pr.origin[0] + (b.colLo - 0.5) * pr.pixelMm[0], x1: pr.origin[0] + (b.colHi + 0.5) * pr.pixelMm[0], z0: b.inferiorMm, z1: b.superiorMm,
@@ -63,7 +71,7 @@ export function spineDxaRegions(ct: Volume, dxa: Pick<SpineDxaArtifacts, "projec
       if (w[0] >= Math.min(b.x0, b.x1) && w[0] <= Math.max(b.x0, b.x1) && w[2] >= b.z0 && w[2] <= b.z1) return q + 1;
     }
     return 0;
-  });
+  }, within);
   const trab = new Uint8Array(ct.data.length);
   Object.values(dxa.rois).forEach((roi, q) => {
     for (const p of roi.indices) trab[p] = q + 1;
