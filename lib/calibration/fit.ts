@@ -17,7 +17,7 @@
  * @module
  */
 import { BctError } from "../errors.js";
-import { createVolume, type Volume } from "../volume/volume.js";
+import { createVolume, type Vec3, type Volume } from "../volume/volume.js";
 import type { DensityMeasure } from "./density.js";
 
 /** One calibration point: a reference material of known density and its measured HU. */
@@ -31,6 +31,8 @@ export interface CalibrationPoint {
   voxels?: number;
   /** Standard deviation of the HU sample, if known. */
   huSd?: number;
+  /** Where it was measured, for display: a cylinder (a phantom rod's disc ROI over the slab), world LPS mm. */
+  roi?: { kind: "cylinder"; from: Vec3; to: Vec3; radiusMm: number };
 }
 
 /** A fitted calibration line with its goodness of fit. Plain data. */

@@ -143,13 +143,19 @@ export function phantomCalibration(ct: Volume, def: PhantomDefinition, opts: Pha
     }
   }
   const fit = fitCalibration(
-    rods.map((r) => ({ name: r.name, density: r.density, hu: r.hu, voxels: r.voxels, huSd: r.huSd })),
+    rods.map((r) => ({ name: r.name, density: r.density, hu: r.hu, voxels: r.voxels, huSd: r.huSd, roi: rodRoi(ct, r.centre, rInner, slices) })),
     { measure: def.measure, method: `phantom "${def.name}" (${method}), linear least squares` },
   );
   for (const r of rods) {
     if (r.huSd > 100) warnings.push(`rod ${r.name} is not uniform (HU SD ${r.huSd.toFixed(0)}): is the ROI on the rod?`);
   }
   return { fit, rods, slices, method, warnings: [...warnings, ...fit.warnings] };
+}
+
+/** A rod's measured ROI as a cylinder: the disc of radius `r` (mm) from the first slice to the last. */
+function rodRoi(ct: Volume, centre: Vec3, r: number, slices: [number, number]): { kind: "cylinder"; from: Vec3; to: Vec3; radiusMm: number } {
+  const q = worldToIndex(ct, centre);
+  return { kind: "cylinder", from: indexToWorld(ct, [q[0], q[1], slices[0]]), to: indexToWorld(ct, [q[0], q[1], slices[1]]), radiusMm: r };
 }
 
 function slopeSign(x: number[], y: number[]): number {

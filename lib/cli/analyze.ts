@@ -8,7 +8,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
-import { orthoSlicesBundle } from "../display/slice-view.js";
 import { sidewaysFall, stance } from "../loading/hip.js";
 import { stlBinary, voxelSurface } from "../mesh/surface.js";
 import { elementFieldVolume } from "../mesh/export.js";
@@ -21,6 +20,7 @@ import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeli
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
 import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCaseFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
+import { boneSlices, femoralNeckCentre, hipDxaRegions, spineDxaRegions } from "../report/slices.js";
 import type { Sex } from "../strength/classify.js";
 import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
@@ -33,6 +33,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   at: { type: "string", description: "spine, without --labels: analyse the vertebra holding this point, x,y,z in LPS mm (for scans whose levels cannot be named)" },
   element: { type: "number", description: "element size in mm (default 1.5 hip, 1.0 spine)" },
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
+  side: { type: "string", description: "hip: left or right, the hip to analyse on a scan with both (default: the side without a metal implant, else the left)" },
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
   linear: { type: "flag", description: "hip: skip the nonlinear pushover (run by default, about 30 s at 1.5 mm); the strength is then the linear criterion's" },
   nonlinear: { type: "flag", description: "hip: run the nonlinear pushover (the default; kept for compatibility)" },
@@ -40,6 +41,15 @@ const OPTIONS: Record<string, OptionSpec> = {
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
 };
+
+/** `--side`: left or right, for the hip only. */
+export function hipSideOption(value: unknown, site: "hip" | "spine"): "left" | "right" | undefined {
+  if (value === undefined) return undefined;
+  if (site !== "hip") throw new UsageError("--side is for --site hip");
+  const s = String(value).toLowerCase();
+  if (s !== "left" && s !== "right") throw new UsageError(`--side must be left or right, got "${String(value)}"`);
+  return s;
+}
 
 /** The report rows every site shares: calibration, mesh, material, solver, time. */
 function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][] } {
@@ -93,8 +103,11 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
     sections: [
       { title: "Calibration fit", figure: calibrationFigure(a.calibration) },
       {
-        title: "Femur mask over the CT",
-        html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.proximalMask }], title: "proximal femur (red) on the CT, bone window" }).data["text/html"] as string,
+        title: "Femur on the CT: slices through the femoral neck",
+        html: boneSlices(ct, {
+          mask: a.proximalMask, maskLabel: "proximal femur (the model)", point: femoralNeckCentre(a.proximalMask, a.landmarks), pointName: "the centroid of the femoral neck",
+          calibration: a.calibration, regions: a.dxa ? [hipDxaRegions(ct, a.dxa, a.proximalMask)] : [],
+        }).html,
       },
       ...(a.dxa ? [{ title: "DXA-equivalent projection and regions", figure: dxaProjectionFigure(a.dxa), caption: "aBMD image (g/cm2) of the femur in DXA position: femoral neck box, trochanteric line, total hip region" }] : []),
       { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
@@ -159,8 +172,11 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
     sections: [
       { title: "Calibration fit", figure: calibrationFigure(a.calibration) },
       {
-        title: "Vertebral body mask over the CT",
-        html: orthoSlicesBundle(ct, { window: "bone", overlays: [{ kind: "mask", volume: a.bodyMask }], title: "vertebral body (red) on the CT, bone window" }).data["text/html"] as string,
+        title: "Vertebral body on the CT: slices through its centroid",
+        html: boneSlices(ct, {
+          mask: a.bodyMask, maskLabel: "vertebral body (the model)", point: a.landmarks.centroid, pointName: "the centroid of the vertebral body",
+          calibration: a.calibration, regions: a.dxa ? spineDxaRegions(ct, a.dxa, a.bodyMask) : [],
+        }).html,
       },
       ...(a.dxa ? [{ title: "AP projection (DXA-equivalent)", figure: spineDxaFigure(result.dxa!, a.dxa), caption: "aBMD image (g/cm2 HA) of the analysed vertebra, AP view" }] : []),
       { title: "Model: elastic modulus", figure: elementFieldFigure(a.grid, a.model.modulus, "E (MPa)", `${result.elements} elements of ${result.elementSizeMm} mm`, undefined, surface) },
@@ -211,6 +227,7 @@ export const analyzeCommand: Command = {
     if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
     if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
     if (options.linear && options.nonlinear) throw new UsageError("give --linear or --nonlinear, not both");
+    const side = hipSideOption(options.side, site);
 
     const { scan, calibration, labelMap } = await readScanInput(checked, options, io);
     let result: HipAnalysisResult | SpineAnalysisResult;
@@ -221,7 +238,7 @@ export const analyzeCommand: Command = {
       const r = analyzeHip(scan.volume, {
         sex: sex as Sex, calibration, elementSize: element,
         loadCase: lcName === "stance" ? stance() : sidewaysFall(),
-        labels: labelMap ? { map: labelMap, label: label! } : undefined,
+        labels: labelMap ? { map: labelMap, label: label! } : undefined, side,
         nonlinear: !options.linear,
         onProgress: progressLine(io),
       });

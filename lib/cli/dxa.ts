@@ -12,13 +12,20 @@ import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
 import { measureHipDxa, measureSpineDxa, type HipDxaReport, type SpineDxaReport } from "../pipeline/dxa.js";
 import { calibrationFigure } from "../report/figures.js";
-import { reportHtml } from "../report/html.js";
+import { reportHtml, type ReportSection } from "../report/html.js";
+import { boneSlices, femoralNeckCentre, hipDxaRegions, spineDxaRegions } from "../report/slices.js";
+import { maskCentroid } from "../display/slice-through.js";
+import type { SpineDxaArtifacts } from "../dxa/spine.js";
+import type { CalibrationFit } from "../calibration/fit.js";
+import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
+import { hipSideOption } from "./analyze.js";
 import type { Command } from "./main.js";
 import { checkScanOptions, progressLine, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
 
 const OPTIONS: Record<string, OptionSpec> = {
   ...SCAN_OPTIONS,
+  side: { type: "string", description: "hip: left or right, the hip to analyse on a scan with both (default: the side without a metal implant, else the left)" },
   label: { type: "number", description: "hip: the femur's label in --labels (spine: --labels is a TotalSegmentator vertebra map, L1-L4 = 31..28)" },
   "male-reference": { type: "string", description: "hip T-scores of men against the female (default, WHO/IOF) or the male NHANES III young adults" },
   out: { type: "string", description: "also write dxa.json and dxa.html (projection image with the regions) to this folder" },
@@ -47,6 +54,25 @@ export function spineDxaSummary(r: SpineDxaReport): string[] {
   ];
 }
 
+/** The slices through the middle analysed level's vertebral body, with all levels outlined and the DXA regions. */
+function spineSlicesSection(ct: Volume, a: SpineDxaArtifacts & { calibration: CalibrationFit }): ReportSection {
+  const levels = Object.keys(a.bodies);
+  const mid = levels[Math.floor((levels.length - 1) / 2)];
+  const all = new Uint8Array(ct.data.length);
+  levels.forEach((l, q) => {
+    const d = a.bodies[l].data;
+    for (let p = 0; p < d.length; p++) if (d[p]) all[p] = q + 1;
+  });
+  const bodies = { ...ct, data: all };
+  return {
+    title: `Vertebrae on the CT: slices through the ${mid} body`,
+    html: boneSlices(ct, {
+      mask: bodies, maskLabel: `vertebral bodies (${levels.join(", ")})`, point: maskCentroid(a.bodies[mid]), pointName: `the centroid of the ${mid} vertebral body`,
+      calibration: a.calibration, regions: spineDxaRegions(ct, a, bodies),
+    }).html,
+  };
+}
+
 export const dxaCommand: Command = {
   summary: "DXA-equivalent measures from CT: hip aBMD, T-scores and WHO category, or spine aBMD and trabecular vBMD (ACR).",
   usage: `bct dxa [scan] [options]\n${formatOptions(OPTIONS)}`,
@@ -57,6 +83,7 @@ export const dxaCommand: Command = {
     if (maleRef !== "female" && maleRef !== "male") throw new UsageError(`--male-reference must be female or male, got "${maleRef}"`);
     if (checked.site === "hip" && options.labels !== undefined && options.label === undefined) throw new UsageError("--labels for the hip needs --label N (the femur's label)");
     if (checked.site === "spine" && options.label !== undefined) throw new UsageError("--label is for the hip; a spine --labels map is read as TotalSegmentator vertebra labels");
+    const side = hipSideOption(options.side, checked.site);
     const input = await readScanInput(checked, options, io);
     const onProgress = progressLine(io);
     let result: HipDxaReport | SpineDxaReport;
@@ -64,7 +91,7 @@ export const dxaCommand: Command = {
     if (input.site === "hip") {
       const r = measureHipDxa(input.scan.volume, {
         sex: input.sex, calibration: input.calibration, maleReference: maleRef,
-        labels: input.labelMap ? { map: input.labelMap, label: options.label as number } : undefined, onProgress,
+        labels: input.labelMap ? { map: input.labelMap, label: options.label as number } : undefined, side, onProgress,
       });
       result = r.result;
       html = () => reportHtml({
@@ -84,6 +111,13 @@ export const dxaCommand: Command = {
         sections: [
           { title: "Calibration fit", figure: calibrationFigure(r.artifacts.calibration) },
           { title: "Projection and regions", figure: dxaProjectionFigure(r.artifacts), caption: "aBMD image (g/cm2) of the femur in DXA position with the femoral neck box, trochanteric line and total hip region" },
+          {
+            title: "Femur on the CT: slices through the femoral neck",
+            html: boneSlices(input.scan.volume, {
+              mask: r.artifacts.femur, maskLabel: "femur", point: femoralNeckCentre(r.artifacts.femur, r.artifacts.landmarks), pointName: "the centroid of the femoral neck",
+              calibration: r.artifacts.calibration, regions: [hipDxaRegions(input.scan.volume, r.artifacts, r.artifacts.femur)],
+            }).html,
+          },
         ],
         result: r.result,
       });
@@ -105,6 +139,7 @@ export const dxaCommand: Command = {
         sections: [
           { title: "Calibration fit", figure: calibrationFigure(r.artifacts.calibration) },
           { title: "AP projection and levels", figure: spineDxaFigure(r.result, r.artifacts), caption: "aBMD image (g/cm2) of the lumbar vertebrae, AP view, with each level's region" },
+          spineSlicesSection(input.scan.volume, r.artifacts),
         ],
         result: r.result,
       });

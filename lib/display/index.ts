@@ -10,6 +10,7 @@ export * from "./window.js";
 export * from "./colormap.js";
 export * from "./slice.js";
 export * from "./slice-view.js";
+export * from "./slice-through.js";
 export * from "./plotly.js";
 export * from "./table.js";
 export * from "./mesh.js";

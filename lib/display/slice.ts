@@ -34,8 +34,13 @@ export interface MaskOverlay {
   volume: Volume;
   /** Default red [255, 40, 40]. */
   color?: Rgb;
-  /** 0..1, default 0.4. */
+  /** 0..1, default 0.4 (fill) or 1 (outline). */
   opacity?: number;
+  /**
+   * "fill" (default) tints every voxel != 0; "outline" draws only the boundary: the pixels whose
+   * value differs from a 4-neighbour's (so a label volume shows each region's border).
+   */
+  style?: "fill" | "outline";
 }
 
 /** A scalar field drawn over the slice through a colour map (e.g. density, modulus, strain). */
@@ -133,6 +138,21 @@ function finiteRange(data: ArrayLike<number>, where?: ArrayLike<number>): [numbe
   return Number.isFinite(lo) ? [lo, hi] : [0, 1];
 }
 
+/** Pixels (row-major) that are != 0 and differ from a 4-neighbour pixel or lie on the image edge. */
+function outlinePixels(od: ArrayLike<number>, base: number, rowIndex: Int32Array, colIndex: Int32Array): Uint8Array {
+  const w = colIndex.length, h = rowIndex.length;
+  const at = (x: number, y: number) => od[base + rowIndex[y] + colIndex[x]];
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = at(x, y);
+      if (v === 0) continue;
+      if (x === 0 || y === 0 || x === w - 1 || y === h - 1 || at(x - 1, y) !== v || at(x + 1, y) !== v || at(x, y - 1) !== v || at(x, y + 1) !== v) out[y * w + x] = 1;
+    }
+  }
+  return out;
+}
+
 /**
  * Render one slice.
  * @throws DisplayError for an index out of range, an overlay on another grid, or a bad window.
@@ -193,7 +213,8 @@ export function sliceImage(volume: Volume, opts: SliceOptions): SliceImage {
   for (const ov of opts.overlays ?? []) {
     checkOverlay(volume, ov.volume, ov.kind === "mask" ? "the mask" : "the field");
     if (ov.kind === "field" && ov.where) checkOverlay(volume, ov.where, "the field's mask");
-    const alpha = Math.min(1, Math.max(0, ov.opacity ?? (ov.kind === "mask" ? 0.4 : 0.6)));
+    const outline = ov.kind === "mask" && ov.style === "outline";
+    const alpha = Math.min(1, Math.max(0, ov.opacity ?? (outline ? 1 : ov.kind === "mask" ? 0.4 : 0.6)));
     const od = ov.volume.data;
     let range: [number, number] = [0, 1];
     let cmap: ColormapName = "viridis";
@@ -204,13 +225,14 @@ export function sliceImage(volume: Volume, opts: SliceOptions): SliceImage {
     }
     const color = ov.kind === "mask" ? (ov.color ?? [255, 40, 40]) : null;
     const span = range[1] - range[0] || 1;
+    const edge = outline ? outlinePixels(od, base, rowIndex, colIndex) : null;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const v = base + rowIndex[y] + colIndex[x];
         const val = od[v];
         let c: Rgb;
         if (color) {
-          if (val === 0) continue;
+          if (val === 0 || (edge && !edge[y * width + x])) continue;
           c = color;
         } else {
           const field = ov as FieldOverlay;

@@ -35,6 +35,8 @@ export interface HipDxaMeasureOptions {
   calibration: CalibrationChoice;
   /** Femur from a label map instead of the bone mask path. */
   labels?: { map: Volume; label: number | number[] };
+  /** The hip on a two-hip scan; default the side without a metal implant (segmentation/hip-side). */
+  side?: "left" | "right";
   maleReference?: MaleReferenceChoice;
   onProgress?: ProgressListener;
 }
@@ -43,15 +45,15 @@ export interface HipDxaMeasureOptions {
 export type HipDxaReport = HipDxaResult & { calibration: CalibrationSummary; seconds: number; warnings: string[] };
 
 /** Calibrate, find the femur and measure its DXA-equivalent aBMD and T-scores. */
-export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result: HipDxaReport; artifacts: HipDxaArtifacts & { density: Volume; calibration: CalibrationFit } } {
+export function measureHipDxa(ct: Volume, opts: HipDxaMeasureOptions): { result: HipDxaReport; artifacts: HipDxaArtifacts & { density: Volume; calibration: CalibrationFit; femur: Volume } } {
   const clock = new StageClock(opts.onProgress);
   const warn = new Warnings();
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
-  const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels);
+  const { femur, landmarks } = femurStage(clock, warn, ct, cal.density, opts.labels, opts.side);
   const d = hipDxaStage(clock, warn, cal, femur.femur, { sex: opts.sex, landmarks, maleReference: opts.maleReference });
   return {
     result: { ...d.result, calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral), seconds: clock.elapsed(), warnings: warn.list },
-    artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit },
+    artifacts: { ...d.artifacts, density: cal.density, calibration: cal.fit, femur: femur.femur },
   };
 }
 

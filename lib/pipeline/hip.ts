@@ -23,8 +23,7 @@ import type { FeSolution } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import { hipBoundaryConditions, sidewaysFall, type HipBoundaryConditions, type HipLoadCase } from "../loading/hip.js";
 import type { ElementGrid } from "../mesh/voxelize.js";
-import { boneMask } from "../segmentation/bone.js";
-import { isolateFemur } from "../segmentation/femur.js";
+import { segmentHipFemur, type HipSide } from "../segmentation/hip-side.js";
 import { labelMaskOnGrid } from "../segmentation/labels.js";
 import type { Mask } from "../segmentation/mask.js";
 import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
@@ -51,6 +50,8 @@ export interface HipAnalysisOptions {
   loadCase?: HipLoadCase;
   /** Femur from a label map instead of the bone-mask path. */
   labels?: { map: Volume; label: number | number[] };
+  /** The hip on a two-hip scan; default the side without a metal implant (segmentation/hip-side). */
+  side?: HipSide;
   /** Solver relative tolerance. Default 1e-6. */
   tol?: number;
   /**
@@ -114,15 +115,14 @@ export interface HipArtifacts {
  * The femur of a calibrated scan: from a label map, or the bone mask and femur isolation; then its
  * landmarks. Shared by the strength analysis and the DXA-equivalent measures.
  */
-export function femurStage(clock: StageClock, warn: Warnings, ct: Volume, density: Volume, labels?: { map: Volume; label: number | number[] }): { femur: { femur: Mask; proximal: Mask }; landmarks: FemurLandmarks } {
+export function femurStage(clock: StageClock, warn: Warnings, ct: Volume, density: Volume, labels?: { map: Volume; label: number | number[] }, side?: HipSide): { femur: { femur: Mask; proximal: Mask }; landmarks: FemurLandmarks } {
   const seg = clock.run("segmentation", "femur mask", () => {
     if (labels) {
       const r = labelMaskOnGrid(labels.map, labels.label, ct);
       return { femur: r.mask, proximal: r.mask, warnings: r.warnings };
     }
-    const bone = boneMask(density);
-    const f = isolateFemur(bone.mask);
-    return { femur: f.femur, proximal: f.proximal, warnings: [...bone.warnings, ...f.warnings] };
+    const f = segmentHipFemur(density, { side });
+    return { femur: f.femur.femur, proximal: f.femur.proximal, warnings: f.warnings };
   });
   warn.add("segmentation", seg.warnings);
   const landmarks = clock.run("anatomy", "femur landmarks", () => femurLandmarks(seg.femur),
@@ -143,7 +143,7 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "hip");
   const density = cal.density;
 
-  const { femur: seg, landmarks } = femurStage(clock, warn, ct, density, opts.labels);
+  const { femur: seg, landmarks } = femurStage(clock, warn, ct, density, opts.labels, opts.side);
   const dxa = opts.dxa === false ? undefined
     : hipDxaStage(clock, warn, cal, seg.femur, { sex: opts.sex, landmarks, maleReference: typeof opts.dxa === "object" ? opts.dxa.maleReference : undefined });
 

@@ -7,3 +7,4 @@ export * from "./bone.js";
 export * from "./labels.js";
 export * from "./femur.js";
 export * from "./vertebra.js";
+export * from "./hip-side.js";
