@@ -59,16 +59,13 @@ export function hipDxaRegions(ct: Volume, dxa: Pick<HipDxaArtifacts, "image" | "
   return { volume, label: "DXA regions along the view (neck, trochanter, intertrochanteric)" };
 }
 
-/** The spine DXA level regions (the AP projection's bands swept front to back, near `within` when given) and the trabecular vBMD ROIs. */
-export function spineDxaRegions(ct: Volume, dxa: Pick<SpineDxaArtifacts, "projection" | "bands" | "rois">, within?: Volume): OutlineRegion[] {
-  const pr = dxa.projection;
-  const boxes = dxa.bands.map((b) => ({
-    x0: pr.origin[0] + (b.colLo - 0.5) * pr.pixelMm[0], x1: pr.origin[0] + (b.colHi + 0.5) * pr.pixelMm[0], z0: b.inferiorMm, z1: b.superiorMm,
-  }));
+/** The spine DXA level regions (each level's region swept front to back, near `within` when given) and the trabecular vBMD ROIs. */
+export function spineDxaRegions(ct: Volume, dxa: Pick<SpineDxaArtifacts, "regions" | "rois">, within?: Volume): OutlineRegion[] {
+  const boxes = dxa.regions.map((r) => ({ x0: r.xMm[0], x1: r.xMm[1], z0: r.zMm[0], z1: r.zMm[1] }));
   const bands = labelVolume(ct, (w) => {
     for (let q = 0; q < boxes.length; q++) {
       const b = boxes[q];
-      if (w[0] >= Math.min(b.x0, b.x1) && w[0] <= Math.max(b.x0, b.x1) && w[2] >= b.z0 && w[2] <= b.z1) return q + 1;
+      if (w[0] >= Math.min(b.x0, b.x1) && w[0] <= Math.max(b.x0, b.x1) && w[2] >= Math.min(b.z0, b.z1) && w[2] <= Math.max(b.z0, b.z1)) return q + 1;
     }
     return 0;
   }, within);
@@ -77,7 +74,7 @@ export function spineDxaRegions(ct: Volume, dxa: Pick<SpineDxaArtifacts, "projec
     for (const p of roi.indices) trab[p] = q + 1;
   });
   return [
-    { volume: bands, label: `DXA level regions along the AP view (${dxa.bands.map((b) => b.level).join(", ")})` },
+    { volume: bands, label: `DXA level regions along the AP view (${dxa.regions.map((r) => r.level).join(", ")})` },
     { volume: createVolume({ dims: ct.dims, spacing: ct.spacing, origin: ct.origin, direction: ct.direction, data: trab }), label: "trabecular vBMD ROI" },
   ];
 }
