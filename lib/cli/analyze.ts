@@ -22,6 +22,7 @@ import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResul
 import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCaseFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
 import type { Sex } from "../strength/classify.js";
+import { resolveThresholdSet } from "../strength/thresholds.js";
 import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
 import { checkScanOptions, progressLine, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
@@ -38,11 +39,19 @@ const OPTIONS: Record<string, OptionSpec> = {
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
+  thresholds: { type: "string", description: "strength-class thresholds: a published set by name (keaveny2020) or a file from `bct cohort thresholds` (default: the shipped set derived for this strength's definition, else keaveny2020)" },
 };
 
+/** "low bone strength", or why there is no class. */
+function className(result: HipAnalysisResult | SpineAnalysisResult): string {
+  return result.classification ? `${result.classification} bone strength` : `no class: the thresholds ${result.thresholds.name} belong to another strength definition`;
+}
+
 /** The report rows every site shares: calibration, mesh, material, solver, time. */
-function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][] } {
+function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][]; thresholds: [string, string] } {
+  const t = result.thresholds;
   return {
+    thresholds: ["Class thresholds", `${t.name} (${t.kind}; ${t.source}); derived for ${t.derivedFor}; ${t.matchesDefinition ? "matches" : "does not match"} this strength's definition ${t.definitionId}${t.fragileN !== null ? `; fragile <= ${t.fragileN} N, normal >= ${t.lowN} N` : ""}`],
     calibration: ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
     model: [
       ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
@@ -64,7 +73,8 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
     title: `bct hip analysis: ${source}`,
     headline: [
       [`Femoral strength (${result.loadCase.kind}, ${a.nonlinear ? "nonlinear" : "linear"})`, `${result.strengthN.toFixed(0)} N`],
-      ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, hip)`],
+      ["Class", `${className(result)} (${result.sex === "F" ? "women" : "men"}, hip)`],
+      common.thresholds,
       ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
       ...(result.dxa
         ? ([
@@ -135,7 +145,8 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
     title: `bct spine analysis: ${source}${result.level ? ` (${result.level})` : ""}`,
     headline: [
       ["Vertebral strength (axial compression, linear)", `${result.strengthN.toFixed(0)} N`],
-      ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, spine)`],
+      ["Class", `${className(result)} (${result.sex === "F" ? "women" : "men"}, spine)`],
+      common.thresholds,
       ...(result.dxa
         ? ([
             ["Trabecular vBMD (QCT)", `${result.dxa.trabecularVBMD ?? "-"} mg/cm3 HA: ${result.dxa.category ?? "-"} (ACR)`],
@@ -210,6 +221,7 @@ export const analyzeCommand: Command = {
     if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
     if (options.linear && options.nonlinear) throw new UsageError("give --linear or --nonlinear, not both");
 
+    const thresholds = options.thresholds === undefined ? undefined : resolveThresholdSet(options.thresholds as string);
     const { scan, calibration, labelMap } = await readScanInput(checked, options, io);
     let result: HipAnalysisResult | SpineAnalysisResult;
     let html: () => string;
@@ -221,6 +233,7 @@ export const analyzeCommand: Command = {
         loadCase: lcName === "stance" ? stance() : sidewaysFall(),
         labels: labelMap ? { map: labelMap, label: label! } : undefined,
         nonlinear: !options.linear,
+        thresholds,
         onProgress: progressLine(io),
       });
       result = r.result;
@@ -231,6 +244,7 @@ export const analyzeCommand: Command = {
         sex: sex as Sex, calibration, elementSize: element,
         vertebra: labelMap ? { map: labelMap, label: label!, level } : undefined,
         level: labelMap ? undefined : level,
+        thresholds,
         onProgress: progressLine(io),
       });
       result = r.result;
@@ -246,7 +260,8 @@ export const analyzeCommand: Command = {
     else {
       io.out(
         [
-          `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${result.classification} bone strength (${sex === "F" ? "women" : "men"})`,
+          `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${className(result)} (${sex === "F" ? "women" : "men"})`,
+          `class thresholds: ${result.thresholds.note}`,
           `stiffness ${result.stiffnessNPerMm} N/mm; ${result.elements} elements of ${element} mm; ${result.seconds.toFixed(1)} s`,
           ...(result.site === "hip" && result.dxa ? [`DXA-equivalent: neck ${result.dxa.neckABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreNeck.toFixed(1)}), total hip ${result.dxa.totalHipABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreTotalHip.toFixed(1)}): ${result.dxa.category}; overall fracture risk ${result.overallRisk}`] : []),
           ...(result.site === "spine" && result.dxa ? [`QCT trabecular vBMD ${result.dxa.trabecularVBMD ?? "-"} mg/cm3 HA (ACR ${result.dxa.category ?? "-"}), AP aBMD ${Object.values(result.dxa.aBMD)[0]?.toFixed(3) ?? "-"} g/cm2; overall fracture risk ${result.overallRisk ?? "-"}`] : []),
