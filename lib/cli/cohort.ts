@@ -115,9 +115,9 @@ const REFERENCE_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: "number", description: "population seed (default 1)" },
   ages: { type: "string", description: "age range, e.g. 40-90 (default)" },
   sites: { type: "string", description: "hip,spine (default both)" },
-  "hip-element": { type: "number", description: "hip element size in mm (default 1.5, analyzeHip's default)" },
-  "spine-element": { type: "number", description: "spine element size in mm (default 1.0, analyzeSpine's default)" },
-  nonlinear: { type: "flag", description: "hip: nonlinear pushover strength (as bct analyze's default) instead of analyzeHip's linear default" },
+  "hip-element": { type: "number", description: "hip element size in mm (default: analyzeHip's)" },
+  "spine-element": { type: "number", description: "spine element size in mm (default: analyzeSpine's)" },
+  nonlinear: { type: "flag", description: "hip: ask analyzeHip for the nonlinear pushover (bct analyze runs it by default; analyzeHip does not)" },
   supersampling: { type: "number", description: "subsamples per voxel edge of the exact density (default 3, the generator's; 2 is about 3x faster)" },
   workers: { type: "number", description: "worker threads (default 0: in this thread; the result does not depend on it)" },
 };

@@ -89,8 +89,8 @@ export interface ReferenceSubjectResult {
 
 /** The message of {@link referenceSubjectTask}. */
 export type ReferenceSubjectTask =
-  | { site: "hip"; spec: SubjectSpec; elementSize: number; nonlinear: boolean; supersampling: number }
-  | { site: "spine"; id: string; sex: Sex; age: number; seed: number; factors: SpineSubjectFactors; elementSize: number; supersampling: number };
+  | { site: "hip"; spec: SubjectSpec; elementSize?: number; nonlinear: boolean; supersampling: number }
+  | { site: "spine"; id: string; sex: Sex; age: number; seed: number; factors: SpineSubjectFactors; elementSize?: number; supersampling: number };
 
 const round = (x: number, d: number) => Number(x.toFixed(d));
 const clamp = (x: number, [lo, hi]: readonly [number, number]) => Math.min(hi, Math.max(lo, x));
@@ -115,7 +115,7 @@ export function referenceSubjectId(site: Site, sex: Sex, k: number): string {
  * Draw subject k (0-based) of a site and sex (cheap: no CT, no FE). Hip: the in-silico cohort's
  * subject 2k (women) or 2k + 1 (men), with periosteal expansion; spine: module docs.
  */
-export function drawReferenceSubject(seed: number, site: Site, sex: Sex, k: number, opts: { ageRange: [number, number]; elementSize: number; nonlinear: boolean; supersampling?: number }): ReferenceSubjectTask {
+export function drawReferenceSubject(seed: number, site: Site, sex: Sex, k: number, opts: { ageRange: [number, number]; elementSize?: number; nonlinear: boolean; supersampling?: number }): ReferenceSubjectTask {
   const supersampling = opts.supersampling ?? DEFAULT_SCANNER.supersampling;
   if (site === "hip") {
     const s = drawSubject(seed, 2 * k + (sex === "F" ? 0 : 1), { ageRange: opts.ageRange, femaleFraction: sex === "F" ? 1 : 0 });
@@ -158,8 +158,10 @@ function hipSubject(task: Extract<ReferenceSubjectTask, { site: "hip" }>): Refer
   const { spec } = task;
   const scan = generateSubjectScan(spec, { scanner: { supersampling: task.supersampling } });
   const { result } = analyzeHip(scan.density, {
-    sex: spec.sex, calibration: { kind: "phantom", phantom: subjectPhantomCertificate(spec) }, elementSize: task.elementSize,
-    labels: { map: scan.labels, label: 1 }, dxa: false, nonlinear: task.nonlinear,
+    sex: spec.sex, calibration: { kind: "phantom", phantom: subjectPhantomCertificate(spec) },
+    labels: { map: scan.labels, label: 1 }, dxa: false,
+    // only what is asked for: everything else is analyzeHip's default, whatever it is
+    ...(task.elementSize !== undefined ? { elementSize: task.elementSize } : {}), ...(task.nonlinear ? { nonlinear: true } : {}),
   });
   checkIdentity(spec.id, result.calibration);
   const dxa = hipDxa(toHydroxyapatite(scan.density), maskOf(scan.labels, [1]), { sex: spec.sex, densityMeasure: "rhoHA" });
@@ -179,7 +181,8 @@ function spineSubject(task: Extract<ReferenceSubjectTask, { site: "spine" }>): R
   const scan = generateSpineScan({ seed: task.seed, phantom, scanner: { supersampling: task.supersampling } });
   const vertebra = maskOf(scan.labels, [1, 2]);
   const { result } = analyzeSpine(scan.density, {
-    sex: task.sex, calibration: { kind: "phantom", phantom: certificate(phantom.calibration) }, elementSize: task.elementSize,
+    sex: task.sex, calibration: { kind: "phantom", phantom: certificate(phantom.calibration) },
+    ...(task.elementSize !== undefined ? { elementSize: task.elementSize } : {}),
     vertebra: { map: vertebra, label: 1, level: phantom.vertebra.level }, dxa: false,
   });
   checkIdentity(task.id, result.calibration);
@@ -215,9 +218,9 @@ export interface ReferencePopulationOptions {
   /** Sites. Default both. */
   sites?: Site[];
   outDir: string;
-  /** Element sizes (mm). Default the pipeline defaults: hip 1.5, spine 1.0. */
+  /** Element sizes (mm). Default: the pipeline's defaults (not passed). */
   elementSize?: { hip?: number; spine?: number };
-  /** Hip: run the nonlinear pushover (`analyzeHip` option). Default false (the library default). */
+  /** Hip: ask `analyzeHip` for the nonlinear pushover. Default: not asked (analyzeHip's default). */
   nonlinear?: boolean;
   /**
    * Subsamples per voxel edge of the generator's partial-volume density (lib/synthetic/ct-formation.ts).
@@ -253,8 +256,8 @@ function checkOptions(opts: ReferencePopulationOptions) {
   if (!(ageRange[0] >= 20 && ageRange[1] <= 100 && ageRange[0] < ageRange[1])) throw new ReferencePopulationError(`age range must be two ages from 20 to 100 in order, got [${ageRange.join(", ")}]`);
   const sites = opts.sites ?? ["hip", "spine"];
   if (!sites.length || sites.some((s) => s !== "hip" && s !== "spine")) throw new ReferencePopulationError(`sites must be hip and/or spine, got ${JSON.stringify(sites)}`);
-  const el = { hip: opts.elementSize?.hip ?? 1.5, spine: opts.elementSize?.spine ?? 1.0 };
-  for (const [s, h] of Object.entries(el)) if (!(h >= 0.5 && h <= 5)) throw new ReferencePopulationError(`${s} element size must be from 0.5 to 5 mm, got ${h}`);
+  const el = { hip: opts.elementSize?.hip, spine: opts.elementSize?.spine };
+  for (const [s, h] of Object.entries(el)) if (h !== undefined && !(h >= 0.5 && h <= 5)) throw new ReferencePopulationError(`${s} element size must be from 0.5 to 5 mm, got ${h}`);
   const supersampling = opts.supersampling ?? DEFAULT_SCANNER.supersampling;
   if (!Number.isInteger(supersampling) || supersampling < 1 || supersampling > 8) throw new ReferencePopulationError(`supersampling must be an integer from 1 to 8, got ${supersampling}`);
   return { n, seed, ageRange: ageRange as [number, number], sites, el, nonlinear: opts.nonlinear ?? false, supersampling, workers: Math.max(0, Math.floor(opts.workers ?? 0)) };
@@ -307,7 +310,7 @@ function writePopulation(o: ReturnType<typeof checkOptions>, subjects: Reference
   }
   const population = {
     generator: `bct reference population (lib/cohort/reference-population.ts), synthetic generator ${GENERATOR_VERSION}`,
-    perSiteAndSex: o.n, seed: o.seed, ageRange: o.ageRange, sites: o.sites, elementSizeMm: o.el, hipNonlinear: o.nonlinear, supersampling: o.supersampling,
+    perSiteAndSex: o.n, seed: o.seed, ageRange: o.ageRange, sites: o.sites, elementSizeMm: { hip: o.el.hip ?? "pipeline default", spine: o.el.spine ?? "pipeline default" }, hipNonlinear: o.nonlinear, supersampling: o.supersampling,
     hipModel: { ageModel: SUBJECT_AGE_MODEL, scatter: FACTOR_SCATTER, periostealExpansion: PERIOSTEAL_EXPANSION },
     spineModel: { ageModel: SPINE_AGE_MODEL, scatter: SPINE_SCATTER },
     secondsPerSubject, command: reproduceCommand(o),
@@ -319,7 +322,8 @@ function writePopulation(o: ReturnType<typeof checkOptions>, subjects: Reference
 }
 
 function reproduceCommand(o: ReturnType<typeof checkOptions>): string {
-  return `bct cohort reference --out <dir> --n ${o.n} --seed ${o.seed} --ages ${o.ageRange.join("-")} --sites ${o.sites.join(",")} --hip-element ${o.el.hip} --spine-element ${o.el.spine} --supersampling ${o.supersampling}${o.nonlinear ? " --nonlinear" : ""}`;
+  const el = (flag: string, h?: number) => (h === undefined ? "" : ` --${flag} ${h}`);
+  return `bct cohort reference --out <dir> --n ${o.n} --seed ${o.seed} --ages ${o.ageRange.join("-")} --sites ${o.sites.join(",")}${el("hip-element", o.el.hip)}${el("spine-element", o.el.spine)} --supersampling ${o.supersampling}${o.nonlinear ? " --nonlinear" : ""}`;
 }
 
 function meanSd(xs: number[]): string {
@@ -351,7 +355,7 @@ node bin/bct.js cohort thresholds <dir>/results.csv --out <dir>/thresholds.json
 
 ## This population
 
-${o.n} subjects per site and sex, seed ${o.seed}, ages uniform on [${o.ageRange.join(", ")}]; element size hip ${o.el.hip} mm${o.nonlinear ? " (nonlinear pushover)" : " (linear criterion)"}, spine ${o.el.spine} mm;
+${o.n} subjects per site and sex, seed ${o.seed}, ages uniform on [${o.ageRange.join(", ")}]; element size hip ${o.el.hip ?? "(analyzeHip's default)"} mm${o.nonlinear ? " (nonlinear pushover asked for)" : ""}, spine ${o.el.spine ?? "(analyzeSpine's default)"} mm (the definitions below say what was run);
 exact density with ${o.supersampling} subsamples per voxel edge${o.supersampling === DEFAULT_SCANNER.supersampling ? " (the generator's default)" : ` (the generator's default is ${DEFAULT_SCANNER.supersampling})`}.
 Strength definitions: ${Object.keys(s.definitions).map((id) => `\`${id}\``).join(", ")}.
 Run time ${s.seconds.toFixed(0)} s; per subject (scan + FE + BMD, one thread): ${Object.entries(s.secondsPerSubject).map(([k, v]) => `${k} ${v} s`).join(", ")}.
