@@ -22,7 +22,9 @@
  *
  * Files: `results.csv` (id, site, sex, age, strengthN, bmd, bmdMeasure, definitionId, then the
  * factors, the element count and the seconds), `definitions.json` (id -> definition),
- * `population.json` (the options and models), `README.md` (how it was made, how to re-derive).
+ * `population.json` (the options and models), `README.md` (how it was made, how to re-derive), and
+ * `subjects/<id>.json` (each subject's task and result as it finishes: a run that is stopped and
+ * started again with the same options reuses them).
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@
  * ```
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as aq from "arquero";
 import { mineralConversion } from "../calibration/density.js";
@@ -275,23 +277,44 @@ export async function generateReferencePopulation(opts: ReferencePopulationOptio
     tasks.push(drawReferenceSubject(o.seed, site, sex, k, { ageRange: o.ageRange, elementSize: o.el[site], nonlinear: o.nonlinear, supersampling: o.supersampling }));
   }
   const idOf = (t: ReferenceSubjectTask) => (t.site === "hip" ? t.spec.id : t.id);
-  let done = 0;
-  const outcomes = await runTasks<ReferenceSubjectTask, ReferenceSubjectResult>(tasks, {
+  // Checkpoints: subjects/<id>.json holds { task, result }; a later run with the same task reuses it.
+  const outDir = resolve(opts.outDir);
+  const subjectsDir = join(outDir, "subjects");
+  mkdirSync(subjectsDir, { recursive: true });
+  const stored = tasks.map((t) => reuse(join(subjectsDir, `${idOf(t)}.json`), t));
+  const todo = tasks.map((_, k) => k).filter((k) => !stored[k]);
+  let done = tasks.length - todo.length;
+  if (done) opts.onProgress?.(`${done}/${tasks.length} subject(s) reused from ${subjectsDir}`);
+  const outcomes = await runTasks<ReferenceSubjectTask, ReferenceSubjectResult>(todo.map((k) => tasks[k]), {
     module: new URL("./reference-population.js", import.meta.url),
     exportName: "referenceSubjectTask",
     workers: o.workers,
-    onSettled: (k, r) => {
+    onSettled: (j, r) => {
       done++;
+      const task = tasks[todo[j]];
+      if (r.ok) writeFileSync(join(subjectsDir, `${idOf(task)}.json`), JSON.stringify({ task, result: r.value }) + "\n");
       const el = ((performance.now() - t0) / 1000).toFixed(0);
       opts.onProgress?.(r.ok
         ? `[${el} s] ${done}/${tasks.length} ${r.value.id} (${r.value.age} y): ${r.value.strengthN} N, ${r.value.bmdMeasure === "fn-t-score" ? `FN T ${r.value.bmd.toFixed(2)}` : `vBMD ${r.value.bmd} mg/cm3 HA`}, ${r.value.elements} elements, ${r.value.seconds.toFixed(1)} s`
-        : `[${el} s] ${done}/${tasks.length} ${idOf(tasks[k])}: FAILED: ${r.error.name}: ${r.error.message}`);
+        : `[${el} s] ${done}/${tasks.length} ${idOf(task)}: FAILED: ${r.error.name}: ${r.error.message}`);
     },
   });
-  const failed = outcomes.map((r, k) => (r.ok ? null : `${idOf(tasks[k])}: ${r.error.name}: ${r.error.message}`)).filter((x) => x);
+  const failed = outcomes.map((r, j) => (r.ok ? null : `${idOf(tasks[todo[j]])}: ${r.error.name}: ${r.error.message}`)).filter((x) => x);
   if (failed.length) throw new ReferencePopulationError(`${failed.length} reference subject(s) failed:\n${failed.join("\n")}`);
-  const subjects = outcomes.map((r) => (r as { value: ReferenceSubjectResult }).value);
-  return writePopulation(o, subjects, (performance.now() - t0) / 1000, resolve(opts.outDir));
+  const subjects = stored.slice();
+  outcomes.forEach((r, j) => (subjects[todo[j]] = (r as { value: ReferenceSubjectResult }).value));
+  return writePopulation(o, subjects as ReferenceSubjectResult[], (performance.now() - t0) / 1000, outDir);
+}
+
+/** The stored result of `task` in `file`, when the file holds that very task. */
+function reuse(file: string, task: ReferenceSubjectTask): ReferenceSubjectResult | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const x = JSON.parse(readFileSync(file, "utf8")) as { task: unknown; result: ReferenceSubjectResult };
+    return JSON.stringify(x.task) === JSON.stringify(task) ? x.result : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function writePopulation(o: ReturnType<typeof checkOptions>, subjects: ReferenceSubjectResult[], seconds: number, outDir: string): ReferencePopulationSummary {

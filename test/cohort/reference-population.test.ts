@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -49,6 +49,28 @@ describe("reference subjects", () => {
     const def = provisionalDefinition({ site: "spine", nonlinear: false, elementSizeMm: 2.5, modulusLaw: "kopperdahl2002", loadCase: compression({ capDepthMm: 2 }) });
     expect(r.definitionId).toBe(def.id);
     expect(r.definition).toEqual(def);
+  });
+
+  it("a run reuses the subjects/<id>.json of the same tasks and writes the table, definitions and README", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bct-refpop-"));
+    mkdirSync(join(dir, "subjects"));
+    const def = provisionalDefinition({ site: "spine", nonlinear: false, elementSizeMm: 1, modulusLaw: "kopperdahl2002", loadCase: compression() });
+    for (const sex of ["F", "M"] as const) for (let k = 0; k < 2; k++) {
+      const task = drawReferenceSubject(9, "spine", sex, k, { ageRange: [40, 90], nonlinear: false, supersampling: 3 });
+      if (task.site !== "spine") throw new Error("spine task expected");
+      const result = { id: task.id, site: "spine", sex, age: task.age, strengthN: 3000 + 100 * k, bmd: 100 + k, bmdMeasure: "trabecular-vbmd-ha", definitionId: def.id, definition: def, neckABMD: null, factors: task.factors, elements: 1, seconds: 1, warnings: [] };
+      writeFileSync(join(dir, "subjects", `${task.id}.json`), JSON.stringify({ task, result }));
+    }
+    const messages: string[] = [];
+    const s = await generateReferencePopulation({ n: 2, seed: 9, sites: ["spine"], outDir: dir, onProgress: (m) => messages.push(m) });
+    expect(messages[0]).toMatch(/^4\/4 subject\(s\) reused/);
+    expect(s.subjects.map((x) => x.id)).toEqual(["S-F-001", "S-F-002", "S-M-001", "S-M-002"]);
+    expect(Object.keys(s.definitions)).toEqual([def.id]);
+    const csv = readFileSync(s.files.resultsCsv, "utf8").trim().split("\n");
+    expect(csv[0]).toBe("id,site,sex,age,strengthN,bmd,bmdMeasure,definitionId,neckABMD,size,trabecularDensity,corticalThickness,corticalDensity,elements,seconds");
+    expect(csv[2].startsWith(`S-F-002,spine,F,`)).toBe(true);
+    expect(csv[2]).toContain(`,3100,101,trabecular-vbmd-ha,${def.id},`);
+    expect(readFileSync(s.files.readme, "utf8")).toMatch(/bct cohort reference --out <dir> --n 2 --seed 9 --ages 40-90 --sites spine --supersampling 3/);
   });
 
   it("bad options are refused", async () => {
