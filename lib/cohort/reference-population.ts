@@ -324,7 +324,7 @@ function writePopulation(o: ReturnType<typeof checkOptions>, subjects: Reference
   const rows = subjects.map((s) => ({ ...s, ...s.factors }));
   const cols = Object.fromEntries(REFERENCE_CSV_COLUMNS.map((c) => [c, rows.map((r) => (r as Record<string, unknown>)[c] ?? null)]));
   const files = { resultsCsv: join(outDir, "results.csv"), definitionsJson: join(outDir, "definitions.json"), populationJson: join(outDir, "population.json"), readme: join(outDir, "README.md") };
-  writeFileSync(files.resultsCsv, aq.toCSV(aq.table(cols), { columns: [...REFERENCE_CSV_COLUMNS] }) + "\n");
+  writeFileSync(files.resultsCsv, aq.toCSV(aq.table(cols), { columns: [...REFERENCE_CSV_COLUMNS] }).replace(/\n*$/, "\n"));
   writeFileSync(files.definitionsJson, JSON.stringify(definitions, null, 2) + "\n");
   const secondsPerSubject: Partial<Record<Site, number>> = {};
   for (const site of o.sites) {

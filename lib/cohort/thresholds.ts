@@ -84,7 +84,7 @@ export function readReferenceResults(path: string): ReferenceTable {
   } catch (e) {
     throw new ThresholdDerivationError(`cannot read the reference table ${path}: ${(e as Error).message}`);
   }
-  const t = aq.fromCSV(text, { parse: { id: String, site: String, sex: String, definitionId: String } });
+  const t = aq.fromCSV(text.replace(/(\r?\n)+$/, "\n"), { parse: { id: String, site: String, sex: String, definitionId: String } });
   const cols = t.columnNames();
   const missing = REQUIRED.filter((c) => !cols.includes(c));
   if (missing.length) throw new ThresholdDerivationError(`${path}: missing column(s) ${missing.join(", ")} (needs ${REQUIRED.join(", ")}; \`bct cohort reference\` writes such a table)`);
