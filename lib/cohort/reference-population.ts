@@ -372,7 +372,7 @@ Regenerate (same options: identical numbers) and re-derive the thresholds:
 
 \`\`\`sh
 npm run build
-node bin/bct.js ${reproduceCommand(o).replace("<dir>", "<dir>")}
+node bin/bct.js ${reproduceCommand(o).replace(/^bct /, "")}
 node bin/bct.js cohort thresholds <dir>/results.csv --out <dir>/thresholds.json
 \`\`\`
 
