@@ -70,7 +70,7 @@ describe("reference subjects", () => {
     expect(csv[0]).toBe("id,site,sex,age,strengthN,bmd,bmdMeasure,definitionId,neckABMD,size,trabecularDensity,corticalThickness,corticalDensity,elements,seconds");
     expect(csv[2].startsWith(`S-F-002,spine,F,`)).toBe(true);
     expect(csv[2]).toContain(`,3100,101,trabecular-vbmd-ha,${def.id},`);
-    expect(readFileSync(s.files.readme, "utf8")).toMatch(/bct cohort reference --out <dir> --n 2 --seed 9 --ages 40-90 --sites spine --supersampling 3/);
+    expect(readFileSync(s.files.readme, "utf8")).toMatch(/node bin\/bct.js cohort reference --out <dir> --n 2 --seed 9 --ages 40-90 --sites spine --supersampling 3/);
   });
 
   it("bad options are refused", async () => {
