@@ -22,6 +22,7 @@ import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCas
 import { reportHtml } from "../report/html.js";
 import { boneSlices, femoralNeckCentre, hipDxaRegions, spineDxaRegions } from "../report/slices.js";
 import type { Sex } from "../strength/classify.js";
+import { resolveThresholdSet } from "../strength/thresholds.js";
 import type { Volume } from "../volume/volume.js";
 import { formatOptions, parseArgs, UsageError, type OptionSpec } from "./args.js";
 import { checkScanOptions, progressLine, readScanInput, SCAN_OPTIONS } from "./scan-input.js";
@@ -40,6 +41,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
+  thresholds: { type: "string", description: "strength-class thresholds: a published set by name (keaveny2020) or a file from `bct cohort thresholds` (default: the shipped set derived for this strength's definition, else keaveny2020)" },
 };
 
 /** `--side`: left or right, for the hip only. */
@@ -51,9 +53,16 @@ export function hipSideOption(value: unknown, site: "hip" | "spine"): "left" | "
   return s;
 }
 
+/** "low bone strength", or why there is no class. */
+function className(result: HipAnalysisResult | SpineAnalysisResult): string {
+  return result.classification ? `${result.classification} bone strength` : `no class: the thresholds ${result.thresholds.name} belong to another strength definition`;
+}
+
 /** The report rows every site shares: calibration, mesh, material, solver, time. */
-function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][] } {
+function commonDetails(result: HipAnalysisResult | SpineAnalysisResult): { calibration: [string, string]; model: [string, string][]; run: [string, string][]; thresholds: [string, string] } {
+  const t = result.thresholds;
   return {
+    thresholds: ["Class thresholds", `${t.name} (${t.kind}; ${t.source}); derived for ${t.derivedFor}; ${t.matchesDefinition ? "matches" : "does not match"} this strength's definition ${t.definitionId}${t.fragileN !== null ? `; fragile <= ${t.fragileN} N, normal >= ${t.lowN} N` : ""}`],
     calibration: ["Calibration", `${result.calibration.method}: density = ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU (mg/cm3 ${result.calibration.measure}), R^2 ${result.calibration.r2.toFixed(5)}`],
     model: [
       ["Mesh", `${result.elements} voxel elements of ${result.elementSizeMm} mm, ${result.dofs} DOF`],
@@ -75,7 +84,8 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
     title: `bct hip analysis: ${source}`,
     headline: [
       [`Femoral strength (${result.loadCase.kind}, ${a.nonlinear ? "nonlinear" : "linear"})`, `${result.strengthN.toFixed(0)} N`],
-      ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, hip)`],
+      ["Class", `${className(result)} (${result.sex === "F" ? "women" : "men"}, hip)`],
+      common.thresholds,
       ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
       ...(result.dxa
         ? ([
@@ -149,7 +159,8 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
     title: `bct spine analysis: ${source}${result.level ? ` (${result.level})` : ""}`,
     headline: [
       ["Vertebral strength (axial compression, linear)", `${result.strengthN.toFixed(0)} N`],
-      ["Class", `${result.classification} bone strength (${result.sex === "F" ? "women" : "men"}, spine)`],
+      ["Class", `${className(result)} (${result.sex === "F" ? "women" : "men"}, spine)`],
+      common.thresholds,
       ...(result.dxa
         ? ([
             ["Trabecular vBMD (QCT)", `${result.dxa.trabecularVBMD ?? "-"} mg/cm3 HA: ${result.dxa.category ?? "-"} (ACR)`],
@@ -229,6 +240,7 @@ export const analyzeCommand: Command = {
     if (options.linear && options.nonlinear) throw new UsageError("give --linear or --nonlinear, not both");
     const side = hipSideOption(options.side, site);
 
+    const thresholds = options.thresholds === undefined ? undefined : resolveThresholdSet(options.thresholds as string);
     const { scan, calibration, labelMap } = await readScanInput(checked, options, io);
     let result: HipAnalysisResult | SpineAnalysisResult;
     let html: () => string;
@@ -240,6 +252,7 @@ export const analyzeCommand: Command = {
         loadCase: lcName === "stance" ? stance() : sidewaysFall(),
         labels: labelMap ? { map: labelMap, label: label! } : undefined, side,
         nonlinear: !options.linear,
+        thresholds,
         onProgress: progressLine(io),
       });
       result = r.result;
@@ -251,6 +264,7 @@ export const analyzeCommand: Command = {
         vertebra: labelMap ? { map: labelMap, label: label!, level } : undefined,
         level: labelMap ? undefined : level,
         at,
+        thresholds,
         onProgress: progressLine(io),
       });
       result = r.result;
@@ -266,7 +280,8 @@ export const analyzeCommand: Command = {
     else {
       io.out(
         [
-          `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${result.classification} bone strength (${sex === "F" ? "women" : "men"})`,
+          `${site} strength (${result.loadCase.kind}): ${result.strengthN} N -> ${className(result)} (${sex === "F" ? "women" : "men"})`,
+          `class thresholds: ${result.thresholds.note}`,
           `stiffness ${result.stiffnessNPerMm} N/mm; ${result.elements} elements of ${element} mm; ${result.seconds.toFixed(1)} s`,
           ...(result.site === "hip" && result.dxa ? [`DXA-equivalent: neck ${result.dxa.neckABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreNeck.toFixed(1)}), total hip ${result.dxa.totalHipABMD.toFixed(3)} g/cm2 (T ${result.dxa.tScoreTotalHip.toFixed(1)}): ${result.dxa.category}; overall fracture risk ${result.overallRisk}`] : []),
           ...(result.site === "spine" && result.dxa ? [`QCT trabecular vBMD ${result.dxa.trabecularVBMD ?? "-"} mg/cm3 HA (ACR ${result.dxa.category ?? "-"}), AP aBMD ${Object.values(result.dxa.aBMD)[0]?.toFixed(3) ?? "-"} g/cm2; overall fracture risk ${result.overallRisk ?? "-"}`] : []),

@@ -76,3 +76,75 @@ export const cohortRunCommand: Command = {
     return summary.failed > 0 ? 3 : 0;
   },
 };
+
+const THRESHOLDS_OPTIONS: Record<string, OptionSpec> = {
+  out: { type: "string", description: "thresholds JSON to write (required)" },
+  bootstrap: { type: "number", description: "bootstrap resamples per site and sex for the confidence intervals (default 2000; 0: none)" },
+  seed: { type: "number", description: "bootstrap seed (default 1)" },
+  name: { type: "string", description: "name of the set (default bct-reference)" },
+  "min-per-group": { type: "number", description: "fewest subjects per site and sex (default 8)" },
+  json: { type: "flag", description: "print the thresholds set as JSON on stdout" },
+};
+
+export const cohortThresholdsCommand: Command = {
+  summary: "Derive strength thresholds from a reference table (strength regressed on FN T-score / trabecular vBMD per site and sex, bootstrap CIs) with the class agreement; refuses tables that mix strength definitions.",
+  usage: `bct cohort thresholds <results.csv> [more results.csv] --out thresholds.json [options]\n${formatOptions(THRESHOLDS_OPTIONS)}`,
+  async run(argv, io) {
+    const { positionals, options } = parseArgs(argv, THRESHOLDS_OPTIONS);
+    if (positionals.length < 1) throw new UsageError("give the reference table(s) (results.csv of `bct cohort reference`)");
+    const out = options.out as string | undefined;
+    if (!out) throw new UsageError("--out thresholds.json is required");
+    const { deriveThresholds, mergeReferenceTables, readReferenceResults, thresholdsSummary } = await import("../cohort/thresholds.js");
+    const set = deriveThresholds(mergeReferenceTables(positionals.map(readReferenceResults)), {
+      bootstrap: options.bootstrap as number | undefined, seed: options.seed as number | undefined,
+      name: options.name as string | undefined, minPerGroup: options["min-per-group"] as number | undefined,
+    });
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const { dirname } = await import("node:path");
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(set, null, 2) + "\n");
+    if (options.json) io.out(JSON.stringify(set));
+    else io.out([...thresholdsSummary(set), `wrote ${out}`].join("\n"));
+    return 0;
+  },
+};
+
+const REFERENCE_OPTIONS: Record<string, OptionSpec> = {
+  out: { type: "string", description: "output folder (required): results.csv, definitions.json, population.json, README.md" },
+  n: { type: "number", description: "subjects per site and sex (default 30)" },
+  seed: { type: "number", description: "population seed (default 1)" },
+  ages: { type: "string", description: "age range, e.g. 40-90 (default)" },
+  sites: { type: "string", description: "hip,spine (default both)" },
+  "hip-element": { type: "number", description: "hip element size in mm (default: analyzeHip's)" },
+  "spine-element": { type: "number", description: "spine element size in mm (default: analyzeSpine's)" },
+  nonlinear: { type: "flag", description: "hip: ask analyzeHip for the nonlinear pushover (bct analyze runs it by default; analyzeHip does not)" },
+  supersampling: { type: "number", description: "subsamples per voxel edge of the exact density (default 3, the generator's; 2 is about 3x faster)" },
+  workers: { type: "number", description: "worker threads (default 0: in this thread; the result does not depend on it)" },
+};
+
+export const cohortReferenceCommand: Command = {
+  summary: "Generate the synthetic reference population (hip and spine, both sexes, ages; periosteal expansion) and analyse it: the table bct's thresholds are derived from.",
+  usage: `bct cohort reference --out DIR [options]\n${formatOptions(REFERENCE_OPTIONS)}`,
+  async run(argv, io) {
+    const { positionals, options } = parseArgs(argv, REFERENCE_OPTIONS);
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (give the folder with --out)`);
+    const out = options.out as string | undefined;
+    if (!out) throw new UsageError("--out DIR is required");
+    const ages = ((options.ages as string | undefined) ?? "40-90").split("-").map(Number);
+    if (ages.length !== 2 || !ages.every(Number.isFinite)) throw new UsageError(`--ages must look like 40-90, got "${options.ages}"`);
+    const sites = ((options.sites as string | undefined) ?? "hip,spine").split(",") as ("hip" | "spine")[];
+    const { generateReferencePopulation } = await import("../cohort/reference-population.js");
+    const s = await generateReferencePopulation({
+      n: (options.n as number | undefined) ?? 30, seed: options.seed as number | undefined, ageRange: ages as [number, number], sites, outDir: out,
+      elementSize: { hip: options["hip-element"] as number | undefined, spine: options["spine-element"] as number | undefined },
+      nonlinear: !!options.nonlinear, workers: options.workers as number | undefined, supersampling: options.supersampling as number | undefined,
+      onProgress: (m) => io.err(m),
+    });
+    io.out([
+      `${s.subjects.length} subjects (${s.n} per site and sex) in ${s.seconds.toFixed(0)} s; per subject ${Object.entries(s.secondsPerSubject).map(([k, v]) => `${k} ${v} s`).join(", ")}`,
+      `strength definitions: ${Object.keys(s.definitions).join(", ")}`,
+      `wrote ${s.files.resultsCsv}, ${s.files.definitionsJson}, ${s.files.populationJson}, ${s.files.readme}`,
+    ].join("\n"));
+    return 0;
+  },
+};

@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dxa: async () => (await import("./dxa.js")).dxaCommand,
   "cohort generate": async () => (await import("./cohort-generate.js")).cohortGenerateCommand,
   "cohort run": async () => (await import("./cohort.js")).cohortRunCommand,
+  "cohort reference": async () => (await import("./cohort.js")).cohortReferenceCommand,
+  "cohort thresholds": async () => (await import("./cohort.js")).cohortThresholdsCommand,
 };
 
 function help(): string {

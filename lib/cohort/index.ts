@@ -10,3 +10,5 @@ export * from "./subject.js";
 export * from "./runner.js";
 export * from "./fall.js";
 export * from "./in-silico.js";
+export * from "./thresholds.js";
+export * from "./reference-population.js";

@@ -88,7 +88,8 @@ export interface ColumnBlock<V extends { [K in keyof V]: ResultCell }> {
 export interface HipColumns {
   strengthN: number;
   stiffnessNPerMm: number;
-  classification: StrengthClass;
+  /** Null when the thresholds were derived for another strength definition. */
+  classification: StrengthClass | null;
   elements: number;
   elementSizeMm: number;
   /** "phantom" or "internal" and the fit, e.g. "phantom: 0.12 + 0.63013 x HU". */

@@ -26,7 +26,8 @@ import type { ElementGrid } from "../mesh/voxelize.js";
 import { segmentHipFemur, type HipSide } from "../segmentation/hip-side.js";
 import { labelMaskOnGrid } from "../segmentation/labels.js";
 import type { Mask } from "../segmentation/mask.js";
-import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
+import type { Sex, StrengthClass } from "../strength/classify.js";
+import { classifyWithThresholds, defaultThresholdSet, provisionalDefinition, type ThresholdSet, type ThresholdsUsed } from "../strength/thresholds.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
 import { pushover, type PushoverResult } from "../strength/nonlinear.js";
 import { SCHILEO_STRAIN_LIMITS } from "../strength/criteria.js";
@@ -65,6 +66,11 @@ export interface HipAnalysisOptions {
    * Default true; `{ maleReference }` chooses the young-adult reference for men.
    */
   dxa?: boolean | { maleReference?: MaleReferenceChoice };
+  /**
+   * Thresholds of the strength class. Default: the shipped set derived for this strength's definition
+   * (datasets/thresholds), else the published Keaveny 2020 set. A derived set of another definition gives no class.
+   */
+  thresholds?: ThresholdSet;
   onProgress?: ProgressListener;
 }
 
@@ -74,7 +80,10 @@ export interface HipAnalysisResult {
   sex: Sex;
   strengthN: number;
   stiffnessNPerMm: number;
-  classification: StrengthClass;
+  /** Null when the thresholds were derived for another strength definition (see `thresholds`). */
+  classification: StrengthClass | null;
+  /** Which thresholds classified the strength, where they come from, and whether they fit its definition. */
+  thresholds: ThresholdsUsed;
   elementSizeMm: number;
   elements: number;
   dofs: number;
@@ -180,13 +189,17 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
   }
   const governing = nonlinear ? nonlinear.strengthN : linear.strengthN;
   const strengthN = Math.round(governing / 10) * 10; // reported to 10 N (Keaveny 2020 ✔)
-  const classification = classifyStrength(strengthN, "hip", opts.sex);
+  const definition = provisionalDefinition({ site: "hip", nonlinear: !!nonlinear, elementSizeMm: h, modulusLaw: law, loadCase: lc });
+  const cls = classifyWithThresholds(strengthN, "hip", opts.sex, definition, opts.thresholds ?? defaultThresholdSet("hip", definition.id));
+  note("thresholds", cls.warnings);
+  const classification = cls.classification;
   const result: HipAnalysisResult = {
     site: "hip",
     sex: opts.sex,
     strengthN,
     stiffnessNPerMm: Math.round(stiffness),
     classification,
+    thresholds: cls.thresholds,
     elementSizeMm: h,
     elements: model.voxels.length,
     dofs: 3 * model.nodeGrid.length,
@@ -205,7 +218,7 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
     curve: nonlinear?.curve,
     solver: solverSummary(solution),
     dxa: dxa?.result,
-    overallRisk: dxa ? overallRisk([classification], [dxa.result.category]) : undefined,
+    overallRisk: dxa && classification ? overallRisk([classification], [dxa.result.category]) : undefined,
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
     warnings: warn.list,

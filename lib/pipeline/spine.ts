@@ -36,7 +36,8 @@ import { vertebraMask, type SpineLevelsResult } from "../segmentation/spine-leve
 import { isolateVertebralBody } from "../segmentation/vertebra.js";
 import type { SpineDxaArtifacts, SpineDxaResult } from "../dxa/spine.js";
 import { overallRisk, type OverallRisk } from "../dxa/reference.js";
-import { classifyStrength, type Sex, type StrengthClass } from "../strength/classify.js";
+import type { Sex, StrengthClass } from "../strength/classify.js";
+import { classifyWithThresholds, defaultThresholdSet, provisionalDefinition, type ThresholdSet, type ThresholdsUsed } from "../strength/thresholds.js";
 import { OGO_VERTEBRAL_APPARENT_STRAIN } from "../strength/criteria.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
 import { createVolume, type Volume } from "../volume/volume.js";
@@ -86,6 +87,11 @@ export interface SpineAnalysisOptions {
   tol?: number;
   /** Also measure the level's AP aBMD and QCT trabecular vBMD with the ACR category (lib/dxa). Default true. */
   dxa?: boolean;
+  /**
+   * Thresholds of the strength class. Default: the shipped set derived for this strength's definition
+   * (datasets/thresholds), else the published Keaveny 2020 set. A derived set of another definition gives no class.
+   */
+  thresholds?: ThresholdSet;
   onProgress?: ProgressListener;
 }
 
@@ -100,7 +106,10 @@ export interface SpineAnalysisResult {
   vertebraAt?: { point: [number, number, number]; level: string | null; centre: [number, number, number] };
   strengthN: number;
   stiffnessNPerMm: number;
-  classification: StrengthClass;
+  /** Null when the thresholds were derived for another strength definition (see `thresholds`). */
+  classification: StrengthClass | null;
+  /** Which thresholds classified the strength, where they come from, and whether they fit its definition. */
+  thresholds: ThresholdsUsed;
   /** Load at 0.68% apparent strain of the body height (Ogo, attributed to Crawford 2003). */
   loadAtApparentStrainN: number;
   elementSizeMm: number;
@@ -213,7 +222,10 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
   (s) => `${s.strengthN.toFixed(0)} N (${s.mode})`);
   warn.add("strength", linear.warnings);
   const strengthN = Math.round(linear.strengthN / 10) * 10;
-  const classification = classifyStrength(strengthN, "spine", opts.sex);
+  const definition = provisionalDefinition({ site: "spine", nonlinear: false, elementSizeMm: h, modulusLaw: law, loadCase: lc });
+  const cls = classifyWithThresholds(strengthN, "spine", opts.sex, definition, opts.thresholds ?? defaultThresholdSet("spine", definition.id));
+  warn.add("thresholds", cls.warnings);
+  const classification = cls.classification;
   let dens = 0, n = 0;
   for (let p = 0; p < body.mask.data.length; p++) if (body.mask.data[p]) { dens += density.data[p]; n++; }
   const result: SpineAnalysisResult = {
@@ -225,6 +237,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     strengthN,
     stiffnessNPerMm: Math.round(stiffness),
     classification,
+    thresholds: cls.thresholds,
     loadAtApparentStrainN: Math.round(stiffness * OGO_VERTEBRAL_APPARENT_STRAIN * landmarks.heightMm),
     elementSizeMm: h,
     elements: model.voxels.length,
@@ -241,7 +254,7 @@ export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: 
     seconds: clock.elapsed(),
     stageSeconds: clock.seconds,
     dxa: dxa?.result,
-    overallRisk: dxa?.result.category ? overallRisk([classification], [dxa.result.category]) : undefined,
+    overallRisk: dxa?.result.category && classification ? overallRisk([classification], [dxa.result.category]) : undefined,
     warnings: warn.list,
   };
   return { result, artifacts: { density, bodyMask: body.mask, dxa: dxa?.artifacts, calibration: cal.fit, landmarks, grid, model, bc, solution, linear, naming } };

@@ -62,7 +62,7 @@ ${warn}
 <h2>Inputs and settings</h2>${table(r.details)}
 ${body}
 <h2>Result (JSON)</h2><details><summary>result.json</summary><pre>${escapeHtml(json)}</pre></details>
-<p class="cap">Made by bct. Strength classes use the Keaveny et al. 2020 thresholds, which assume the VirtuOst pipeline; this open re-implementation has not been calibrated against it.</p>
+<p class="cap">Made by bct. The strength class uses the thresholds named in the headline (&ldquo;Class thresholds&rdquo;): the published Keaveny et al. 2020 set assumes the VirtuOst pipeline, and bct is not calibrated against it; a derived set classifies only strengths of the definition it was derived for.</p>
 </body></html>
 `;
 }

@@ -1,5 +1,5 @@
 /**
- * Published strain limits and strength thresholds used by the strength stage, each with its source
+ * Published strain limits used by the strength stage (the strength thresholds are in thresholds.ts), each with its source
  * (shared/reference/bct-reference.md §2, §4, §5). Nothing else in bct hard-codes these numbers.
  * @module
  */
@@ -17,11 +17,11 @@ export const SCHILEO_STRAIN_LIMITS = { tension: 0.0073, compression: 0.0104 } as
  */
 export const PISTOIA_CRITICAL_FRACTION = 0.02;
 
-/** Sex-specific BCT strength classes: upper bounds (N) of "fragile" and "low" (Keaveny et al. 2020, Osteoporos Int 31:1025, Table 1 ✔). */
-export const BCT_STRENGTH_THRESHOLDS = {
-  hip: { F: { fragile: 3000, low: 4000 }, M: { fragile: 3500, low: 5000 } },
-  spine: { F: { fragile: 4500, low: 6000 }, M: { fragile: 6500, low: 8500 } },
-} as const;
+/**
+ * The published BCT strength classes (Keaveny 2020 Table 1 ✔) now live once in lib/strength/thresholds.ts
+ * as the `keaveny2020` set ({@link KEAVENY_2020}); this is the same numbers as `{ site: { sex: { fragile, low } } }`.
+ */
+export { BCT_STRENGTH_THRESHOLDS } from "./thresholds.js";
 
 /** Apparent strain of the vertebral body height at which Ogo reports vertebral load: 0.68% (attributed to Crawford 2003; bct-reference.md §4 ✔ as coded in Ogo). */
 export const OGO_VERTEBRAL_APPARENT_STRAIN = 0.0068;

@@ -32,3 +32,4 @@ export * from "./hip-scan.js";
 export * from "./spine-scan.js";
 export * from "./write.js";
 export * from "./subject.js";
+export * from "./spine-subject.js";

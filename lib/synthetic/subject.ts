@@ -111,8 +111,9 @@ export const SUBJECT_FACTOR_BOUNDS: Readonly<Record<keyof SubjectFactors, [numbe
  *   onset; trabecular bone is lost faster than cortical bone, faster in women than in men.
  *   Measured (linear criterion, 1.5 mm elements, exact density, one subsample per voxel): women
  *   3300 N at onset and 1470 N at 90 (0.45), men 3790 N and 2370 N (0.63).
- * - Not modelled: periosteal expansion with age, so the phantom's aBMD falls almost as fast as its
- *   strength (Keaveny 2010: FN aBMD -26% / -21% in life against strength -55% / -39%).
+ * - Not modelled here: periosteal expansion with age, so the phantom's aBMD falls almost as fast as its
+ *   strength (Keaveny 2010: FN aBMD -26% / -21% in life against strength -55% / -39%);
+ *   {@link withPeriostealExpansion} adds it (used by the reference population, not the in-silico cohort).
  */
 export const SUBJECT_AGE_MODEL: Readonly<Record<Sex, { onsetAge: number; size: number; trabecularPerYear: number; corticalThicknessPerYear: number; corticalDensityPerYear: number }>> = {
   F: { onsetAge: 45, size: 0.93, trabecularPerYear: 0.011, corticalThicknessPerYear: 0.0085, corticalDensityPerYear: 0.002 },
@@ -140,6 +141,47 @@ export function meanSubjectFactors(sex: Sex, age: number): SubjectFactors {
     corticalDensity: decline(m.corticalDensityPerYear, "corticalDensity"),
     size: m.size,
   };
+}
+
+/**
+ * Periosteal expansion with age (Riggs et al. 2004, JBMR 19:1945 ✔, abstract): the cross-sectional
+ * area of the vertebrae and the proximal femur increased by about 15% over life (ages 20-97) in both
+ * sexes, while the cortex was displaced outwardly and the cortical area decreased slightly. Modelled
+ * as a bone area growing linearly by `areaGainOverLife` from `fromAge` to `toAge`.
+ */
+export const PERIOSTEAL_EXPANSION = { areaGainOverLife: 0.15, fromAge: 20, toAge: 97 } as const;
+
+/**
+ * The linear size factor of periosteal expansion between `refAge` and `age`:
+ * sqrt(area(age) / area(refAge)) with area(a) = 1 + 0.15 clamp((a - 20) / 77, 0, 1) ({@link PERIOSTEAL_EXPANSION}).
+ * @example
+ * ```ts
+ * periostealExpansion(97, 20); // sqrt(1.15) = 1.0724
+ * ```
+ */
+export function periostealExpansion(age: number, refAge: number): number {
+  const e = PERIOSTEAL_EXPANSION;
+  const area = (a: number) => 1 + e.areaGainOverLife * Math.min(1, Math.max(0, (a - e.fromAge) / (e.toAge - e.fromAge)));
+  return Math.sqrt(area(age) / area(refAge));
+}
+
+/**
+ * Hip factors with periosteal expansion added from the sex's onset of bone loss
+ * ({@link SUBJECT_AGE_MODEL}, where the factors are tuned) to `age`: the outer size grows by
+ * {@link periostealExpansion} while the cortical thickness factor shrinks by the same ratio, so the
+ * cortex keeps the absolute thickness the age model gives it and moves outward (its area grows by the
+ * expansion ratio only, less than the bone's; Riggs 2004 ✔ found cortical area slightly decreased, so
+ * this is on the generous side). Used by the reference population (lib/cohort/reference-population.ts);
+ * the in-silico cohort does not use it.
+ * @example
+ * ```ts
+ * withPeriostealExpansion(meanSubjectFactors("F", 80), "F", 80).size; // 0.93 x 1.03
+ * ```
+ */
+export function withPeriostealExpansion(f: SubjectFactors, sex: Sex, age: number): SubjectFactors {
+  const k = periostealExpansion(age, SUBJECT_AGE_MODEL[sex].onsetAge);
+  const clamp = (key: keyof SubjectFactors, x: number) => Math.min(SUBJECT_FACTOR_BOUNDS[key][1], Math.max(SUBJECT_FACTOR_BOUNDS[key][0], x));
+  return { ...f, size: clamp("size", f.size * k), corticalThickness: clamp("corticalThickness", f.corticalThickness / k) };
 }
 
 /** Every field of `r` times `k`. */
