@@ -35,6 +35,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dxa: async () => (await import("./dxa.js")).dxaCommand,
   "cohort generate": async () => (await import("./cohort-generate.js")).cohortGenerateCommand,
   "cohort run": async () => (await import("./cohort.js")).cohortRunCommand,
+  "cohort submit": async () => (await import("./cohort.js")).cohortSubmitCommand,
+  "cohort worker": async () => (await import("./cohort.js")).cohortWorkerCommand,
+  "cohort status": async () => (await import("./cohort.js")).cohortStatusCommand,
 };
 
 function help(): string {
