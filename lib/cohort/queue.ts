@@ -159,16 +159,16 @@ export async function submitCohort(table: CohortTable, opts: SubmitOptions): Pro
     if (ids.has(j)) throw new CohortQueueError(`subjects ${ids.get(j)} and ${row.id} map to the same job id ${j}; rename one`);
     ids.set(j, row.id);
   }
-  const lock = acquireOutLock(outDir, { command: "bct cohort submit" });
-  const queue = new Queue(queueName, { connection: redisConnection(opts.queue) });
+  const queue = await openQueue(opts.queue, queueName);
+  let lock: ReturnType<typeof acquireOutLock> | undefined;
   try {
+    lock = acquireOutLock(outDir, { command: "bct cohort submit" });
     mkdirSync(join(outDir, "subjects"), { recursive: true });
     removeOrphanTemps(outDir);
     const cohort: SubmittedCohort = { format: "bct-cohort-queue", version: 1, queueName, table, options, retryFailed };
     writeFileAtomic(join(outDir, "cohort.json"), JSON.stringify(cohort, null, 1) + "\n");
     const summary: SubmitSummary = { total: table.rows.length, queued: 0, alreadyQueued: 0, alreadyDone: 0, stale: [], queueName, outDir };
     const jobOpts: JobsOptions = { attempts: opts.attempts ?? 3, backoff: { type: "exponential", delay: 2000 }, removeOnComplete: false, removeOnFail: false };
-    await withRedis(opts.queue, () => queue.waitUntilReady());
     for (const row of table.rows) {
       const data: CohortJobData = { row, baseDir: table.baseDir, options, outDir, retryFailed };
       const stored = readStoredSubject(join(outDir, "subjects", `${row.id}.json`));
@@ -198,18 +198,28 @@ export async function submitCohort(table: CohortTable, opts: SubmitOptions): Pro
     return summary;
   } finally {
     await queue.close();
-    lock.release();
+    lock?.release();
   }
 }
 
-/** Run `f`, turning a refused Redis connection into a message a user can act on. */
-async function withRedis<T>(url: string, f: () => Promise<T>, seconds = 10): Promise<T> {
+/**
+ * A BullMQ queue on `url`, connected: connection errors are kept (not printed with their stacks) and
+ * become one {@link CohortQueueError} when Redis cannot be reached within `seconds`.
+ */
+async function openQueue(url: string, name: string, seconds = 10): Promise<Queue> {
+  const queue = new Queue(name, { connection: { ...redisConnection(url), retryStrategy: (times: number) => Math.min(times * 200, 1000) } });
+  let last = "";
+  queue.on("error", (e: Error) => (last = e.message));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CohortQueueError(`cannot reach Redis at ${url} within ${seconds} s; start redis-server or check --queue`)), seconds * 1000);
+    timer = setTimeout(() => reject(new CohortQueueError(`cannot reach Redis at ${url} within ${seconds} s${last ? ` (${last})` : ""}; start redis-server or check --queue`)), seconds * 1000);
   });
   try {
-    return await Promise.race([f(), timeout]);
+    await Promise.race([queue.waitUntilReady(), timeout]);
+    return queue;
+  } catch (e) {
+    queue.disconnect().catch(() => undefined);
+    throw e;
   } finally {
     clearTimeout(timer);
   }
@@ -334,9 +344,8 @@ export async function cohortQueueStatus(opts: QueueTarget & { outDir: string; wr
   const outDir = resolve(opts.outDir);
   const cohort = readSubmitted(outDir);
   const queueName = opts.name ?? cohort.queueName;
-  const queue = new Queue(queueName, { connection: redisConnection(opts.queue) });
+  const queue = await openQueue(opts.queue, queueName);
   try {
-    await withRedis(opts.queue, () => queue.waitUntilReady());
     const queueCounts = await queue.getJobCounts();
     const results: (SubjectResult | undefined)[] = [];
     const s: CohortQueueStatus = { queueName, outDir, total: cohort.table.rows.length, finished: 0, ok: 0, failed: 0, waiting: 0, active: 0, missing: [], complete: false, queueCounts };
@@ -394,8 +403,9 @@ export async function watchCohortQueue(opts: QueueTarget & { outDir: string; onP
   const elapsed = () => (performance.now() - t0) / 1000;
   const cohort = readSubmitted(resolve(opts.outDir));
   const target = { ...opts, name: opts.name ?? cohort.queueName };
-  const events = new QueueEvents(target.name, { connection: redisConnection(opts.queue) });
   let status = await cohortQueueStatus(target);
+  const events = new QueueEvents(target.name, { connection: redisConnection(opts.queue) });
+  events.on("error", () => undefined); // connection trouble shows in the status calls' own errors
   const total = status.total;
   const emit = (e: Omit<QueueProgress, "done" | "total" | "elapsedSeconds">) => opts.onProgress?.({ ...e, done: status.finished, total, elapsedSeconds: elapsed() });
   let wake: () => void = () => undefined;

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import * as aq from "arquero";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobIdOf, redisConnection } from "../../lib/cohort/queue.js";
-import { redisServerPath, startLocalRedis, type LocalRedis } from "../../lib/cohort/queue-redis.js";
+import { freeLoopbackPort, redisServerPath, startLocalRedis, type LocalRedis } from "../../lib/cohort/queue-redis.js";
 import { runCohort } from "../../lib/cohort/runner.js";
 import { readCohortTable } from "../../lib/cohort/table.js";
 import { bct, BCT } from "../helpers/cli.js";
@@ -22,7 +22,7 @@ const ELEMENT = 4; // mm: coarse and fast
 
 /** A worker process in its own process group (so SIGKILL to the group also ends its sandboxed children). */
 function startWorker(url: string, name: string, extra: string[] = []): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BCT, "cohort", "worker", "--queue", url, "--name", name, "--concurrency", "1", "--lock-seconds", "3", "--stalled-check-seconds", "1", ...extra], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [BCT, "cohort", "worker", "--queue", url, "--name", name, "--concurrency", "1", "--lock-seconds", "5", "--stalled-check-seconds", "1", ...extra], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr!.on("data", (b: Buffer) => (log += b.toString()));
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
@@ -77,7 +77,7 @@ else describe("bct cohort submit / worker / status on a real Redis", () => {
     await until("worker A to start a subject", () => /: started/.test(a.log()), 120);
     const killedId = /\] (\S+): started/.exec(a.log())![1];
     const b = startWorker(redis.url, name, ["--exit"]);
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 300));
     expect(a.log()).not.toMatch(new RegExp(`${killedId}: (computed|reused)`)); // still in the middle of it
     process.kill(-a.child.pid!, "SIGKILL");
     expect(await a.exited).toBeNull();
@@ -116,6 +116,13 @@ else describe("bct cohort submit / worker / status on a real Redis", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: .*no submitted cohort here.*run bct cohort submit first/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    writeFileSync(join(dir, "c.csv"), "id,sex,scan\nA,F,a.nii.gz\n");
+    const nobody = await freeLoopbackPort(); // nothing listens there
+    const down = await bct("cohort", "submit", join(dir, "c.csv"), "--queue", `redis://127.0.0.1:${nobody}`, "--out", join(dir, "out"));
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(new RegExp(`^error: cannot reach Redis at redis://127.0.0.1:${nobody} within 10 s \\(.*ECONNREFUSED.*\\); start redis-server`, "m"));
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, "out", "cohort.json"))).toBe(false); // nothing written for a queue that is not there
     const u = await bct("cohort", "worker");
     expect(u.code).toBe(2);
     expect(u.stderr).toMatch(/--queue redis:\/\/HOST:PORT is required/);
