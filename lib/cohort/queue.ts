@@ -207,19 +207,23 @@ export async function submitCohort(table: CohortTable, opts: SubmitOptions): Pro
  * become one {@link CohortQueueError} when Redis cannot be reached within `seconds`.
  */
 async function openQueue(url: string, name: string, seconds = 10): Promise<Queue> {
-  const queue = new Queue(name, { connection: { ...redisConnection(url), retryStrategy: (times: number) => Math.min(times * 200, 1000) } });
+  // A short-lived client (submit, status) stops reconnecting after about 8 s, so that the process can exit.
+  const retryStrategy = (times: number) => (times > 10 ? null : Math.min(times * 150, 1000));
+  const queue = new Queue(name, { connection: { ...redisConnection(url), retryStrategy } });
   let last = "";
   queue.on("error", (e: Error) => (last = e.message));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CohortQueueError(`cannot reach Redis at ${url} within ${seconds} s${last ? ` (${last})` : ""}; start redis-server or check --queue`)), seconds * 1000);
+    timer = setTimeout(() => reject(new Error("timeout")), seconds * 1000);
   });
   try {
     await Promise.race([queue.waitUntilReady(), timeout]);
     return queue;
   } catch (e) {
-    queue.disconnect().catch(() => undefined);
-    throw e;
+    const why = last || (e as Error).message;
+    await Promise.race([queue.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    void queue.disconnect().catch(() => undefined);
+    throw new CohortQueueError(`cannot reach Redis at ${url}${why ? ` (${why})` : ""}; start redis-server or check --queue`);
   } finally {
     clearTimeout(timer);
   }

@@ -143,6 +143,26 @@ describe("the output-folder lock", () => {
   }, 60_000);
 });
 
+describe("provenance in bct dxa's result file (written atomically)", () => {
+  it.runIf(have("sha256sum"))("records the DICOM folder file by file, the certificate's sha256sum and the resolved options", async () => {
+    const out = tmp("bct-dxa-prov-");
+    const r = await bct("dxa", "--site", "hip", "--sex", "F", "--out", out, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(readFileSync(join(out, "dxa.json"), "utf8"));
+    expect(JSON.parse(r.stdout).provenance).toEqual(j.provenance);
+    const dicom = join(REPO_ROOT, "datasets/phantom/hip/dicom");
+    const certificate = join(REPO_ROOT, "datasets/phantom/calibration-phantom.json");
+    const files = readdirSync(dicom, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && !d.name.startsWith(".")).length;
+    expect(j.provenance.bct).toEqual(bctIdentity());
+    expect(j.provenance.inputs).toEqual([
+      expect.objectContaining({ role: "scan", path: dicom, files }),
+      expect.objectContaining({ role: "phantom certificate", path: certificate, files: 1, sha256: execFileSync("sha256sum", [certificate], { encoding: "utf8" }).split(" ")[0] }),
+    ]);
+    expect(j.provenance.options).toMatchObject({ site: "hip", sex: "F", calibration: "phantom", maleReference: "female" });
+    expect(readdirSync(out).sort()).toEqual(["dxa.html", "dxa.json"]); // no temp file left
+  }, 300_000);
+});
+
 describe("resume by provenance (runCohort)", () => {
   it("recomputes and says why when a scan is replaced, bct's version differs or a temp file was orphaned", async () => {
     const dir = tmp("bct-resume-prov-");

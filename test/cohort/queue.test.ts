@@ -120,7 +120,7 @@ else describe("bct cohort submit / worker / status on a real Redis", () => {
     const nobody = await freeLoopbackPort(); // nothing listens there
     const down = await bct("cohort", "submit", join(dir, "c.csv"), "--queue", `redis://127.0.0.1:${nobody}`, "--out", join(dir, "out"));
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(new RegExp(`^error: cannot reach Redis at redis://127.0.0.1:${nobody} within 10 s \\(.*ECONNREFUSED.*\\); start redis-server`, "m"));
+    expect(down.stderr).toMatch(new RegExp(`^error: cannot reach Redis at redis://127.0.0.1:${nobody} \\(.*ECONNREFUSED.*\\); start redis-server`, "m"));
     expect(down.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, "out", "cohort.json"))).toBe(false); // nothing written for a queue that is not there
     const u = await bct("cohort", "worker");
