@@ -165,6 +165,7 @@ export async function submitCohort(table: CohortTable, opts: SubmitOptions): Pro
     lock = acquireOutLock(outDir, { command: "bct cohort submit" });
     mkdirSync(join(outDir, "subjects"), { recursive: true });
     removeOrphanTemps(outDir);
+    removeOrphanTemps(join(outDir, "subjects")); // only those of dead processes on this host, or over an hour old from other hosts
     const cohort: SubmittedCohort = { format: "bct-cohort-queue", version: 1, queueName, table, options, retryFailed };
     writeFileAtomic(join(outDir, "cohort.json"), JSON.stringify(cohort, null, 1) + "\n");
     const summary: SubmitSummary = { total: table.rows.length, queued: 0, alreadyQueued: 0, alreadyDone: 0, stale: [], queueName, outDir };
