@@ -5,6 +5,8 @@
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { scanCommandProvenance } from "./provenance.js";
 import { join, resolve } from "node:path";
 import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
@@ -271,12 +273,13 @@ export const analyzeCommand: Command = {
       html = () => spineReport(scan.volume, r.result, r.artifacts, scanPath);
       exported = () => exportModel(out, r.artifacts.grid, r.artifacts.model, r.artifacts.bc.bcs, r.artifacts.linear.risk);
     }
+    const record = { ...result, provenance: scanCommandProvenance(checked, options, { element, loadCase: lcName, nonlinear: site === "hip" && !options.linear, label, level }, result) };
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, "result.json"), JSON.stringify(result, null, 1) + "\n");
-    writeFileSync(join(out, "report.html"), html());
+    writeFileAtomic(join(out, "result.json"), JSON.stringify(record, null, 1) + "\n");
+    writeFileAtomic(join(out, "report.html"), html());
     if (options.export) for (const f of exported()) io.err(`wrote ${f}`);
     for (const w of result.warnings) io.err(`warning: ${w}`);
-    if (options.json) io.out(JSON.stringify(result));
+    if (options.json) io.out(JSON.stringify(record));
     else {
       io.out(
         [

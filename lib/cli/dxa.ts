@@ -6,7 +6,9 @@
  * the projection image and its regions.
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { scanCommandProvenance } from "./provenance.js";
 import { join, resolve } from "node:path";
 import { dxaProjectionFigure } from "../display/dxa.js";
 import { spineDxaFigure } from "../display/dxa-spine.js";
@@ -144,15 +146,16 @@ export const dxaCommand: Command = {
         result: r.result,
       });
     }
+    const record = { ...result, provenance: scanCommandProvenance(checked, options, { maleReference: maleRef }, result) };
     if (options.out) {
       const out = resolve(options.out as string);
       mkdirSync(out, { recursive: true });
-      writeFileSync(join(out, "dxa.json"), JSON.stringify(result, null, 1) + "\n");
-      writeFileSync(join(out, "dxa.html"), html());
+      writeFileAtomic(join(out, "dxa.json"), JSON.stringify(record, null, 1) + "\n");
+      writeFileAtomic(join(out, "dxa.html"), html());
       io.err(`wrote ${join(out, "dxa.json")} and ${join(out, "dxa.html")}`);
     }
     for (const w of result.warnings) io.err(`warning: ${w}`);
-    if (options.json) io.out(JSON.stringify(result));
+    if (options.json) io.out(JSON.stringify(record));
     else io.out((input.site === "hip" ? hipDxaSummary(result as HipDxaReport) : spineDxaSummary(result as SpineDxaReport)).join("\n"));
     return 0;
   },

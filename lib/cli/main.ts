@@ -37,6 +37,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "cohort run": async () => (await import("./cohort.js")).cohortRunCommand,
   "cohort reference": async () => (await import("./cohort.js")).cohortReferenceCommand,
   "cohort thresholds": async () => (await import("./cohort.js")).cohortThresholdsCommand,
+  "cohort submit": async () => (await import("./cohort.js")).cohortSubmitCommand,
+  "cohort worker": async () => (await import("./cohort.js")).cohortWorkerCommand,
+  "cohort status": async () => (await import("./cohort.js")).cohortStatusCommand,
 };
 
 function help(): string {

@@ -8,6 +8,8 @@ export * from "./table.js";
 export * from "./scan-source.js";
 export * from "./subject.js";
 export * from "./runner.js";
+export * from "./out-lock.js";
+// The distributed runner loads BullMQ: import it from "bct/lib/cohort/queue" where needed.
 export * from "./fall.js";
 export * from "./in-silico.js";
 export * from "./thresholds.js";

@@ -9,12 +9,20 @@
  *   {@link RESULT_COLUMNS} (empty cells where a value does not apply or the subject failed);
  * - `results.json`: the same rows as objects, with the run's summary and options.
  *
- * Resuming: a subject whose stored result has status "ok" and was computed from the same inputs
- * (scan path, sex, calibration and certificate, labels, element size, height and weight: its
- * `inputs`) is reused, not recomputed. A stored failure is recomputed by default (`retryFailed:
+ * Every subject result records its provenance (lib/io/provenance: bct version and git commit, the
+ * SHA-256 of its scan files, label map and phantom certificate, the options, the strength definition
+ * and thresholds); the results table carries {@link PROVENANCE_COLUMNS}.
+ *
+ * Resuming: a subject whose stored result has status "ok" and whose provenance matches in everything
+ * (same bct version and commit, same input digests, same options) is reused, not recomputed;
+ * otherwise a "stale" progress event says why and it is recomputed (a scan replaced in place, an
+ * upgrade of bct, another element size). A stored failure is recomputed by default (`retryFailed:
  * true`: the cause may have been fixed, e.g. a scan copied in); with `retryFailed: false` it is kept
- * as it is. Changing an option that a result depends on recomputes every subject it affects. A scan
- * file edited in place is not detected: delete the subject's JSON to recompute it.
+ * as it is.
+ *
+ * No mixing, no loss: the run holds an exclusive lock on the output folder (lib/cohort/out-lock: a
+ * second run on the same folder is refused; the lock of a killed run is taken over with a warning),
+ * removes the temporary files an interrupted run left, and writes every file atomically.
  *
  * @example
  * ```ts
@@ -25,13 +33,15 @@
  * ```
  * @module
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { threadId } from "node:worker_threads";
 import * as aq from "arquero";
+import { removeOrphanTemps, writeFileAtomic } from "../io/atomic-write.js";
+import { provenanceMismatch, type Provenance } from "../io/provenance.js";
 import { runTasks, type TaskOutcome } from "../parallel/tasks.js";
-import { RESULT_COLUMNS, subjectInputs, type ResultCell, type SubjectInputs, type SubjectOptions, type SubjectResult, type SubjectTask } from "./subject.js";
+import { acquireOutLock } from "./out-lock.js";
+import { provenanceCells, RESULT_COLUMNS, type PROVENANCE_COLUMNS, subjectInputs, subjectProvenance, type ResultCell, type SubjectInputs, type SubjectOptions, type SubjectResult, type SubjectTask } from "./subject.js";
 import { CohortTableError, type CohortCell, type CohortTable } from "./table.js";
 
 /** Options of {@link runCohort}. */
@@ -52,8 +62,12 @@ export interface CohortRunOptions extends SubjectOptions {
 
 /** A progress event of a cohort run. */
 export interface CohortProgress {
-  /** "reused": a stored result is kept; "start": a subject is dispatched; "done" / "failed": it finished. */
-  kind: "reused" | "start" | "done" | "failed";
+  /**
+   * "reused": a stored result is kept; "stale": a stored result is not reused (see `reason`), the
+   * subject is recomputed; "start": a subject is dispatched; "done" / "failed": it finished;
+   * "warning": something about the run itself (`reason`: a stale lock taken over, orphan temp files removed).
+   */
+  kind: "reused" | "stale" | "start" | "done" | "failed" | "warning";
   id: string;
   /** Subjects finished so far (reused ones included) and in all. */
   done: number;
@@ -64,6 +78,8 @@ export interface CohortProgress {
   etaSeconds: number | null;
   /** The subject's result ("reused", "done", "failed"). */
   result?: SubjectResult;
+  /** "stale": why the stored result is not reused (e.g. "bct version 0.1.0 -> 0.2.0"); "warning": the warning. */
+  reason?: string;
 }
 
 /** What a cohort run did. */
@@ -101,15 +117,64 @@ export type CohortResultRow = Record<string, CohortCell | ResultCell>;
 export async function runCohort(table: CohortTable, opts: CohortRunOptions): Promise<CohortRunSummary> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const clash = table.columns.filter((c) => RESULT_COLUMNS.includes(c));
-  if (clash.length) throw new CohortTableError(`${table.source}: column(s) ${clash.join(", ")} have the name of a result column; rename them (results add ${RESULT_COLUMNS.join(", ")})`);
+  checkResultColumns(table);
   const outDir = resolve(opts.outDir);
   const subjectsDir = join(outDir, "subjects");
   mkdirSync(subjectsDir, { recursive: true });
-  const retryFailed = opts.retryFailed ?? true;
+  const warn = (reason: string) => opts.onProgress?.({ kind: "warning", id: "", done: 0, total: table.rows.length, elapsedSeconds: elapsed(), etaSeconds: null, reason });
+  const lock = acquireOutLock(outDir, { command: "bct cohort run", onWarning: warn });
+  try {
+    const orphans = [...removeOrphanTemps(outDir), ...removeOrphanTemps(subjectsDir)];
+    if (orphans.length) warn(`removed ${orphans.length} temporary file(s) left by an interrupted run`);
+    return await runLocked(table, opts, outDir, t0);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The options of a cohort's subjects, without the undefined ones. */
+export function subjectOptionsOf(opts: SubjectOptions): SubjectOptions {
   const options: SubjectOptions = { elementSize: opts.elementSize, phantom: opts.phantom, waterDisplacement: opts.waterDisplacement };
   for (const k of Object.keys(options) as (keyof SubjectOptions)[]) if (options[k] === undefined) delete options[k];
+  return options;
+}
 
+/** @throws CohortTableError when an input column has the name of a result column. */
+export function checkResultColumns(table: CohortTable): void {
+  const clash = table.columns.filter((c) => RESULT_COLUMNS.includes(c));
+  if (clash.length) throw new CohortTableError(`${table.source}: column(s) ${clash.join(", ")} have the name of a result column; rename them (results add ${RESULT_COLUMNS.join(", ")})`);
+}
+
+/** Whether a stored subject result may be reused, and why not. */
+export interface ReuseDecision {
+  reuse: boolean;
+  /** Why it is not reused; undefined when reused or when nothing was stored. */
+  reason?: string;
+}
+
+/**
+ * Decide whether the stored result of subject `id` is reused: it must be this subject's, ok (or a
+ * failure with `retryFailed: false`), and its provenance must match `expected` in everything
+ * ({@link provenanceMismatch}: version, commit, input digests, options, definition, thresholds).
+ * @example
+ * ```ts
+ * reuseDecision(readStoredSubject(file), "S1", subjectProvenance(inputs, options), true); // { reuse: false, reason: "bct commit 1a2b.. -> 3c4d.." }
+ * ```
+ */
+export function reuseDecision(stored: SubjectResult | undefined, id: string, expected: Provenance, retryFailed: boolean): ReuseDecision {
+  if (!stored) return { reuse: false };
+  if (stored.id !== id) return { reuse: false, reason: `the stored result is for subject ${stored.id}` };
+  const why = provenanceMismatch(stored.provenance, expected);
+  if (why) return { reuse: false, reason: why };
+  if (stored.status !== "ok" && retryFailed) return { reuse: false, reason: "it failed before; retried" };
+  return { reuse: true };
+}
+
+async function runLocked(table: CohortTable, opts: CohortRunOptions, outDir: string, t0: number): Promise<CohortRunSummary> {
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const subjectsDir = join(outDir, "subjects");
+  const retryFailed = opts.retryFailed ?? true;
+  const options = subjectOptionsOf(opts);
   const total = table.rows.length;
   const results: (SubjectResult | undefined)[] = new Array(total);
   const inputs = table.rows.map((row) => subjectInputs(row, table.baseDir, options));
@@ -130,21 +195,23 @@ export async function runCohort(table: CohortTable, opts: CohortRunOptions): Pro
     for (const t of startedAt.values()) inFlight += Math.max(0, mean - (elapsed() - t));
     return (queued * mean + inFlight) / Math.max(1, workers);
   };
-  const emit = (kind: CohortProgress["kind"], i: number, result?: SubjectResult) => {
-    opts.onProgress?.({ kind, id: table.rows[i].id, done, total, elapsedSeconds: elapsed(), etaSeconds: eta(), result });
+  const emit = (kind: CohortProgress["kind"], i: number, result?: SubjectResult, reason?: string) => {
+    const e: CohortProgress = { kind, id: table.rows[i].id, done, total, elapsedSeconds: elapsed(), etaSeconds: eta(), result };
+    if (reason !== undefined) e.reason = reason;
+    opts.onProgress?.(e);
   };
-  const stored: (SubjectResult | undefined)[] = table.rows.map((row, i) => {
-    const r = readStored(file(row.id));
-    const keep = r && r.id === row.id && sameInputs(r.inputs, inputs[i]) && (r.status === "ok" || !retryFailed);
-    return keep ? r : undefined;
-  });
-  table.rows.forEach((_, i) => (stored[i] ? undefined : todo.push(i)));
   for (let i = 0; i < total; i++) {
-    if (!stored[i]) continue;
-    results[i] = stored[i];
-    done++;
-    reused++;
-    emit("reused", i, stored[i]);
+    const stored = readStoredSubject(file(table.rows[i].id));
+    const d = stored ? reuseDecision(stored, table.rows[i].id, subjectProvenance(inputs[i], options), retryFailed) : { reuse: false };
+    if (d.reuse) {
+      results[i] = stored;
+      done++;
+      reused++;
+      emit("reused", i, stored);
+    } else {
+      if (d.reason) emit("stale", i, undefined, d.reason);
+      todo.push(i);
+    }
   }
 
   workers = Math.min(Math.max(0, Math.floor(opts.workers ?? availableParallelism())), todo.length);
@@ -161,8 +228,8 @@ export async function runCohort(table: CohortTable, opts: CohortRunOptions): Pro
     },
     onSettled: (k, outcome) => {
       const i = todo[k];
-      const result = subjectOutcome(table.rows[i].id, outcome, inputs[i]);
-      writeAtomic(file(result.id), JSON.stringify(result, null, 1) + "\n");
+      const result = subjectOutcome(table.rows[i].id, outcome, inputs[i], options);
+      writeFileAtomic(file(result.id), JSON.stringify(result, null, 1) + "\n");
       results[i] = result;
       done++;
       taskSeconds.push({ seconds: elapsed() - startedAt.get(i)!, ok: result.status === "ok" });
@@ -171,60 +238,52 @@ export async function runCohort(table: CohortTable, opts: CohortRunOptions): Pro
     },
   });
 
-  const columns = [...table.columns, ...RESULT_COLUMNS];
-  const rows = table.rows.map((row, i) => resultRow(row.input, results[i]!));
-  const resultsCsv = join(outDir, "results.csv");
-  const resultsJson = join(outDir, "results.json");
   const ok = results.filter((r) => r!.status === "ok").length;
   const summary: CohortRunSummary = {
-    total, ok, failed: total - ok, reused, computed: todo.length, seconds: Math.round(elapsed() * 100) / 100, workers, outDir, resultsCsv, resultsJson,
+    total, ok, failed: total - ok, reused, computed: todo.length, seconds: Math.round(elapsed() * 100) / 100, workers, outDir,
+    resultsCsv: join(outDir, "results.csv"), resultsJson: join(outDir, "results.json"),
   };
-  writeAtomic(resultsCsv, aq.toCSV(aq.table(Object.fromEntries(columns.map((c) => [c, rows.map((r) => r[c] ?? null)]))), { columns }));
-  writeAtomic(resultsJson, JSON.stringify({ source: table.source, options: { ...options, workers, retryFailed }, summary, columns, rows }, null, 1) + "\n");
+  writeCohortResults(table, results as SubjectResult[], outDir, { options: { ...options, workers, retryFailed }, summary });
   return summary;
+}
+
+/**
+ * Write `DIR/results.csv` and `DIR/results.json` (atomically) from one result per row of `table`, in
+ * table order: the input columns as read, then {@link RESULT_COLUMNS}. Used by the local runner and by
+ * `bct cohort status` for a queued cohort, so both give the same table.
+ */
+export function writeCohortResults(table: CohortTable, results: SubjectResult[], outDir: string, meta: { options: Record<string, unknown>; summary: unknown }): { resultsCsv: string; resultsJson: string } {
+  const columns = [...table.columns, ...RESULT_COLUMNS];
+  const rows = table.rows.map((row, i) => resultRow(row.input, results[i]));
+  const resultsCsv = join(outDir, "results.csv");
+  const resultsJson = join(outDir, "results.json");
+  writeFileAtomic(resultsCsv, aq.toCSV(aq.table(Object.fromEntries(columns.map((c) => [c, rows.map((r) => r[c] ?? null)]))), { columns }));
+  writeFileAtomic(resultsJson, JSON.stringify({ source: table.source, options: meta.options, summary: meta.summary, columns, rows }, null, 1) + "\n");
+  return { resultsCsv, resultsJson };
 }
 
 /** A subject's result row: its input cells, then the result columns (null where absent). */
 function resultRow(input: Record<string, CohortCell>, r: SubjectResult): CohortResultRow {
   const out: CohortResultRow = { ...input };
-  const values = r as unknown as Record<string, ResultCell | undefined>;
+  const values: Record<string, ResultCell | undefined> = { ...(r as unknown as Record<string, ResultCell | undefined>), ...provenanceCells(r.provenance) };
   for (const c of RESULT_COLUMNS) out[c] = values[c] ?? null;
   return out;
 }
 
 /** The subject result of a task outcome; a task error (a crashed worker) becomes a failed subject. */
-function subjectOutcome(id: string, o: TaskOutcome<SubjectResult>, inputs: SubjectInputs): SubjectResult {
+function subjectOutcome(id: string, o: TaskOutcome<SubjectResult>, inputs: SubjectInputs, options: SubjectOptions): SubjectResult {
   if (o.ok) return o.value;
-  const r: SubjectResult = { id, status: "error", error: o.error.message, errorName: o.error.name, seconds: Math.round(o.seconds * 100) / 100, inputs };
+  const r: SubjectResult = { id, status: "error", error: o.error.message, errorName: o.error.name, seconds: Math.round(o.seconds * 100) / 100, inputs, provenance: subjectProvenance(inputs, options) };
   if (o.error.stack) r.stack = o.error.stack;
   return r;
 }
 
-function readStored(path: string): SubjectResult | undefined {
+/** A stored subject result, or undefined when absent or unreadable. */
+export function readStoredSubject(path: string): SubjectResult | undefined {
   try {
     const r = JSON.parse(readFileSync(path, "utf8")) as SubjectResult;
     return r && typeof r === "object" && (r.status === "ok" || r.status === "error") ? r : undefined;
   } catch {
     return undefined; // absent or unreadable: recompute
   }
-}
-
-/** Deep equality of two JSON values, whatever their key order. */
-function sameInputs(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object") {
-    return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
-
-/** Write a file so that readers see the old content or the new, never a part. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}-${threadId}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }

@@ -22,6 +22,7 @@ import { readFileSync } from "node:fs";
 import type { PhantomDefinition } from "../calibration/phantom.js";
 import { BctError } from "../errors.js";
 import { readNifti } from "../io/nifti/index.js";
+import { addResultProvenance, bctIdentity, canonicalJson, digestInput, ProvenanceError, sha256, shortId, type InputDigest, type InputSpec, type Provenance } from "../io/provenance.js";
 import { datasetPath } from "../package-root.js";
 import { analyzeHip, type CalibrationChoice, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
 import type { Sex, StrengthClass } from "../strength/classify.js";
@@ -169,6 +170,8 @@ interface SubjectBase {
   /** Wall-clock seconds for the subject (reading the scan included). */
   seconds: number;
   inputs: SubjectInputs;
+  /** What produced the result: bct version and commit, input digests, options, definition, thresholds (lib/io/provenance). */
+  provenance?: Provenance;
 }
 
 /** An analysed subject. */
@@ -188,8 +191,70 @@ export interface SubjectFailed extends SubjectBase {
 /** One subject's result: plain JSON. */
 export type SubjectResult = SubjectOk | SubjectFailed;
 
-/** The result columns of the results table, in order: the status columns, then each block's. */
-export const RESULT_COLUMNS: readonly string[] = ["status", "error", "seconds", ...COLUMN_BLOCKS.flatMap((b) => b.columns as readonly string[])];
+/**
+ * The provenance columns of a results row (from the subject's `provenance`): bct version and commit,
+ * one SHA-256 over the input digests, the strength definition's id and the thresholds' id (or a
+ * 12-digit hash), null where not recorded. The full record is in `subjects/<id>.json`.
+ */
+export const PROVENANCE_COLUMNS = ["bctVersion", "bctCommit", "inputsSha256", "strengthDefinition", "thresholds"] as const;
+
+/** The result columns of the results table, in order: the status columns, then each block's, then {@link PROVENANCE_COLUMNS}. */
+export const RESULT_COLUMNS: readonly string[] = ["status", "error", "seconds", ...COLUMN_BLOCKS.flatMap((b) => b.columns as readonly string[]), ...PROVENANCE_COLUMNS];
+
+/**
+ * The provenance columns of a subject result.
+ * @example
+ * ```ts
+ * provenanceCells(result.provenance).bctVersion; // "0.1.0"
+ * ```
+ */
+export function provenanceCells(p: Provenance | undefined): Record<(typeof PROVENANCE_COLUMNS)[number], ResultCell> {
+  return {
+    bctVersion: p?.bct.version ?? null,
+    bctCommit: p?.bct.commit ?? null,
+    inputsSha256: p ? sha256(canonicalJson(p.inputs.map((d) => ({ role: d.role, path: d.path, sha256: d.sha256 })))) : null,
+    strengthDefinition: shortId(p?.strengthDefinition),
+    thresholds: shortId(p?.thresholds),
+  };
+}
+
+/**
+ * What a subject's result will have been produced from, known before running it: the code identity,
+ * the digests of its scan (every file of a DICOM folder, or the synthetic spec), label map and phantom
+ * certificate, and the requested options. An input that cannot be read is recorded with an empty
+ * digest (the run will fail on it; once it appears, the digest differs and the subject is recomputed).
+ * @example
+ * ```ts
+ * subjectProvenance(subjectInputs(row, "/study", { elementSize: 3 }), { elementSize: 3 }).inputs[0].role; // "scan"
+ * ```
+ */
+export function subjectProvenance(inputs: SubjectInputs, opts: SubjectOptions = {}): Provenance {
+  const specs: InputSpec[] = [{ role: "scan", path: inputs.scan }];
+  if (inputs.labels !== undefined) specs.push({ role: "label map", path: inputs.labels });
+  if (inputs.phantom && inputs.phantom !== "synthetic") {
+    specs.push(opts.phantom ? { role: "phantom certificate", data: opts.phantom } : { role: "phantom certificate", path: datasetPath("phantom", "calibration-phantom.json") });
+  }
+  const { scan: _s, labels: _l, phantom, ...rest } = inputs;
+  const options: Record<string, unknown> = { ...rest, phantom: phantom === undefined ? undefined : phantom === "synthetic" ? "synthetic" : opts.phantom ? "given" : "embedded" };
+  return { bct: bctIdentity(), inputs: specs.map(digestOrAbsent), options: JSON.parse(canonicalJson(options)) as Record<string, unknown> };
+}
+
+function digestOrAbsent(spec: InputSpec): InputDigest {
+  try {
+    return digestInput(spec);
+  } catch (e) {
+    if (!(e instanceof ProvenanceError) || "data" in spec) throw e;
+    return { role: spec.role, path: spec.path, sha256: "", bytes: 0, files: 0 };
+  }
+}
+
+/** The options the hip analysis resolved (defaults filled in), read back from its result. */
+function resolvedOptions(r: HipAnalysisResult): Record<string, unknown> {
+  return {
+    elementSizeMm: r.elementSizeMm, modulusLaw: r.materials.law, poisson: r.materials.poisson, loadCase: r.loadCase,
+    criterion: r.strength.criterion, nonlinear: r.strength.nonlinearN !== undefined, dxa: r.dxa !== undefined,
+  };
+}
 
 let defaultPhantom: PhantomDefinition | undefined;
 /** The certificate of the phantom in bct's synthetic scans. */
@@ -246,6 +311,8 @@ export async function analyzeSubject(row: CohortRow, baseDir: string, opts: Subj
     } else if (inputs.phantom) calibration = { kind: "phantom", phantom: inputs.phantom };
     const labels = inputs.labels !== undefined ? { map: readNifti(inputs.labels).volume, label: inputs.label! } : undefined;
     const hip = analyzeHip(scan.ct, { sex: row.sex, calibration, elementSize: opts.elementSize, labels });
+    const provenance = addResultProvenance(subjectProvenance(inputs, opts), hip.result);
+    provenance.resolved = resolvedOptions(hip.result);
     const ctx: SubjectContext = { row, scan, hip };
     const columns: Record<string, ResultCell> = {};
     for (const block of COLUMN_BLOCKS as unknown as readonly ColumnBlock<Record<string, ResultCell>>[]) {
@@ -256,9 +323,15 @@ export async function analyzeSubject(row: CohortRow, baseDir: string, opts: Subj
       }
       for (const c of block.columns) columns[c] = values[c];
     }
-    return { id: row.id, status: "ok", seconds: seconds(), ...(columns as unknown as SubjectColumns), inputs };
+    return { id: row.id, status: "ok", seconds: seconds(), ...(columns as unknown as SubjectColumns), inputs, provenance };
   } catch (e) {
-    return failedSubject(row.id, e, seconds(), inputs);
+    const failed = failedSubject(row.id, e, seconds(), inputs);
+    try {
+      failed.provenance = subjectProvenance(inputs, opts);
+    } catch {
+      // the inputs themselves were invalid (e.g. a bad row): nothing to digest
+    }
+    return failed;
   }
 }
 

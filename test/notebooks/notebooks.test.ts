@@ -10,6 +10,7 @@ import * as aq from "arquero";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findJupyter, type ExecutedNotebook } from "../../kernel/nbconvert.js";
 import { listNotebooks, notebooksDir, runNotebooks } from "../../kernel/run-notebooks.js";
+import { redisServerPath } from "../../lib/cohort/queue-redis.js";
 
 const jupyter = findJupyter();
 if (!jupyter) console.warn("SKIPPED: notebook execution needs Jupyter (apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel)");
@@ -313,6 +314,30 @@ describe.skipIf(!jupyter)("notebooks", () => {
     expect(pub("CT vs DXA neck aBMD correlation", "both")).toBe("0.95");
     expect(pub("CT vs DXA total hip aBMD correlation", "both")).toBe("0.97");
   });
+
+  it.skipIf(!redisServerPath())("08-distributed-cohort: every subject once through a real Redis queue; rows equal the subjects' files (needs redis-server)", () => {
+    const r = notebookResults("08-distributed-cohort");
+    expect(r.skipped).toBe(false);
+    expect(r.submitted).toMatchObject({ total: 3, queued: 3 });
+    expect(r.resubmitted).toMatchObject({ queued: 0, alreadyQueued: 3 }); // job id = subject id: nothing queued twice
+    expect(r.status).toMatchObject({ total: 3, finished: 3, complete: true });
+    expect(r.status.queueCounts).toMatchObject({ completed: 3, failed: 0, active: 0, waiting: 0 });
+    expect(r.rows.map((x: Json) => x.id)).toEqual(["S0001", "S0002", "S0003"]);
+    for (const row of r.rows) {
+      const subject = JSON.parse(readFileSync(join(r.outDir, "subjects", `${row.id}.json`), "utf8"));
+      expect(row.status).toBe(subject.status);
+      if (subject.status !== "ok") continue;
+      expect(row.strengthN).toBe(subject.strengthN);
+      expect(subject.elementSizeMm).toBe(r.element);
+      expect(subject.provenance.options.elementSize).toBe(r.element);
+      // Robinovitch spring-mass fall force, typed from bct-reference.md §5: F = sqrt(2 g 0.53 H) sqrt(80 kN/m * 0.35 W)
+      const f = Math.sqrt(2 * 9.80665 * 0.53 * (row.heightCm / 100)) * Math.sqrt(80_000 * 0.35 * row.weightKg);
+      expect(Math.abs(row.fallForceN - Math.round(f))).toBeLessThanOrEqual(1);
+      expect(row.factorOfRisk).toBeCloseTo(f / row.strengthN, 2);
+    }
+    expect(r.rows.filter((x: Json) => x.status === "ok").length).toBeGreaterThanOrEqual(2);
+  });
+  if (!redisServerPath()) it.skip("08-distributed-cohort: redis-server is not installed (apt-get install redis-server): its checks are skipped", () => {});
 
   it("teach-01-hex8-element: closed-form stiffness, 6 rigid-body modes, MacNeal-Harder patch", () => {
     const r = notebookResults("teach-01-hex8-element");
