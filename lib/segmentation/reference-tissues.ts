@@ -218,7 +218,7 @@ export function findReferenceRegions(ct: Volume, opts: AutoTissueOptions = {}): 
   const aortaCentres: ReferenceRegions["aortaCentres"] = [];
   if (want.has("blood")) {
     // the disc is already inside the lumen: no erosion
-    const a = coarse ? refineAortaAtFullResolution(ct, s, factor, opts.aortaRadiusMm ?? 6) : aortaRegion(s, opts, slices);
+    const a = coarse ? refineAortaAtFullResolution(ct, s, slices, factor, opts.aortaRadiusMm ?? 6) : aortaRegion(s, opts, slices);
     aortaCentres.push(...a.centres);
     if (a.region) regions.blood = a.region;
     else warnings.push(a.warning!);
@@ -302,7 +302,7 @@ export function findReferenceTissues(ct: Volume, opts: AutoTissueOptions = {}): 
 export function regionOnGrid(ct: Volume, r: ScanRegion): Mask {
   if (r.factor.every((f) => f === 1) && r.offset.every((o) => o === 0) && r.mask.dims.every((d, c) => d === ct.dims[c])) return r.mask;
   const out = new Uint8Array(ct.data.length);
-  forEachRegionVoxel(ct.dims, r, (p) => { out[p] = 1; });
+  forEachRegionRun(ct.dims, r, (p0, len) => out.fill(1, p0, p0 + len));
   return createVolume({ dims: ct.dims, spacing: ct.spacing, origin: ct.origin, direction: ct.direction, data: out });
 }
 
@@ -321,16 +321,17 @@ export function sampleReferenceRegions(ct: Volume, found: Pick<ReferenceRegions,
     const stride = Math.max(1, Math.ceil(bound / max));
     const vals = new Float32Array(Math.ceil(bound / stride));
     let n = 0, c = 0;
-    forEachRegionVoxel(ct.dims, r, (p) => {
-      if (c++ % stride === 0) vals[n++] = d[p];
+    forEachRegionRun(ct.dims, r, (p0, len) => {
+      for (let t = (stride - (c % stride)) % stride; t < len; t += stride) vals[n++] = d[p0 + t];
+      c += len;
     });
     out[t] = vals.slice(0, n);
   }
   return out;
 }
 
-/** Call `f(p)` for every scan voxel p of a region, in scan order. */
-function forEachRegionVoxel(dims: Vec3, r: ScanRegion, f: (p: number) => void): void {
+/** Call `f(p0, len)` for every run of scan voxels p0 .. p0 + len - 1 of a region along a row, in scan order. */
+function forEachRegionRun(dims: Vec3, r: ScanRegion, f: (p0: number, len: number) => void): void {
   const [nx, ny, nz] = dims;
   const [fx, fy, fz] = r.factor;
   const [ox, oy, oz] = r.offset;
@@ -344,8 +345,11 @@ function forEachRegionVoxel(dims: Vec3, r: ScanRegion, f: (p: number) => void): 
       const base = nx * (j + ny * k);
       for (let I = 0; I < cx; I++) {
         if (!md[row + I]) continue;
-        const i0 = ox + I * fx, i1 = Math.min(nx, i0 + fx);
-        for (let i = i0; i < i1; i++) f(base + i);
+        const i0 = ox + I * fx;
+        let I1 = I + 1;
+        while (I1 < cx && md[row + I1]) I1++;
+        f(base + i0, Math.min(nx, ox + I1 * fx) - i0);
+        I = I1 - 1;
       }
     }
   }
@@ -589,63 +593,111 @@ function aortaRegion(s: SearchContext, opts: AutoTissueOptions, slices: SliceSpi
 
 /**
  * The aorta discs at full resolution: in each scan slice with a spine (found in the slice's own bone
- * voxels), the disc of radius `r` with the lowest HU SD anterior-left of the vertebral body (the
- * criteria of {@link aortaCandidates} on the scan's own voxels, the body from the working grid), kept
- * where its centre agrees with the median centre within 10 mm; held in the discs' bounding box.
+ * voxels near the working slice's body midline), the disc of radius `r` with the lowest HU SD
+ * anterior-left of the vertebral body (the criteria of {@link aortaCandidates} on the scan's own
+ * voxels, the body from the working grid), kept where its centre agrees with the median centre within
+ * 10 mm; held in the discs' bounding box. Disc sums come from row prefix sums (a disc is a stack of
+ * row segments), so each candidate costs one step per disc row.
  */
-function refineAortaAtFullResolution(ct: Volume, s: SearchContext, factor: Vec3, r: number): AortaRegion {
+function refineAortaAtFullResolution(ct: Volume, s: SearchContext, slices: SliceSpine[], factor: Vec3, r: number): AortaRegion {
   const [nx, ny, nz] = ct.dims;
   const [hx, hy] = ct.spacing;
-  // the spine of each scan slice from the scan's own bone voxels, inside the working grid's body
-  const body = regionOnGrid(ct, { mask: s.body, factor, offset: [0, 0, 0] });
+  const [cx, cy] = s.v.dims;
+  const bi = Int32Array.from({ length: nx }, (_, i) => Math.floor(i / factor[0]));
+  const bj = Int32Array.from({ length: ny }, (_, j) => Math.floor(j / factor[1]) * cx);
+  const dj = Math.ceil(r / hy);
+  // the disc as row segments: row b spans columns -half[b]..half[b]
+  // (a row beyond the radius is empty: half -1)
+  const half = Array.from({ length: 2 * dj + 1 }, (_, t) => {
+    const rest = r * r - ((t - dj) * hy) ** 2;
+    return rest < 0 ? -1 : Math.floor(Math.sqrt(rest) / hx + 1e-9);
+  });
+  const di = Math.max(0, ...half);
+  const area = half.reduce((a, h) => a + 2 * h + 1, 0);
   const xy = new Float64Array(2 * nx * ny);
   for (let j = 0, q = 0; j < ny; j++) for (let i = 0; i < nx; i++, q++) {
     const w = indexToWorld(ct, [i, j, 0]);
     xy[2 * q] = w[0];
     xy[2 * q + 1] = w[1];
   }
-  const slices = sliceSpines({ v: ct, nxy: nx * ny, xy, body, boneHu: s.boneHu });
-  const di = Math.ceil(r / hx), dj = Math.ceil(r / hy);
-  const offs: [number, number][] = [];
-  for (let b = -dj; b <= dj; b++) for (let a = -di; a <= di; a++) if ((a * hx) ** 2 + (b * hy) ** 2 <= r * r) offs.push([a, b]);
   const discs: { k: number; i: number; j: number; x: number; y: number }[] = [];
   for (let k = 0; k < nz; k++) {
-    const sp = slices[k].spine;
+    const wk = slices[Math.floor(k / factor[2])];
+    if (!Number.isFinite(wk.cx)) continue;
+    const bodyAt = (i: number, j: number) => s.body.data[bi[i] + bj[j] + Math.floor(k / factor[2]) * cx * cy] === 1;
+    const sp = spineInSlice(ct, k, wk.cx, xy, bodyAt, s.boneHu);
     if (!sp) continue;
     const z = indexToWorld(ct, [0, 0, k])[2];
     // index box of the search window (LPS: +x left, -y anterior): x in [sx - 5, sx + 40], y in [yAnt - 45, yAnt - r]
     const corners = [[sp.x - 5, sp.yAnt - 45], [sp.x + 40, sp.yAnt - 45], [sp.x - 5, sp.yAnt - r], [sp.x + 40, sp.yAnt - r]].map(([x, y]) => worldToIndex(ct, [x, y, z]));
     const i0 = Math.max(di, Math.floor(Math.min(...corners.map((c) => c[0])))), i1 = Math.min(nx - 1 - di, Math.ceil(Math.max(...corners.map((c) => c[0]))));
     const j0 = Math.max(dj, Math.floor(Math.min(...corners.map((c) => c[1])))), j1 = Math.min(ny - 1 - dj, Math.ceil(Math.max(...corners.map((c) => c[1]))));
-    let bestSd = Infinity, best: [number, number, number, number] | null = null;
+    if (i1 < i0 || j1 < j0) continue;
+    // row prefix sums over the window grown by the disc: value, value^2, in [0, 100], and disqualifying voxels
+    const a0 = i0 - di, W = i1 - i0 + 2 * di + 2, r0 = j0 - dj, H = j1 - j0 + 2 * dj + 1;
+    const S = new Float64Array(W * H), S2 = new Float64Array(W * H), IN = new Int32Array(W * H), BAD = new Int32Array(W * H);
+    for (let t = 0; t < H; t++) {
+      const j = r0 + t, base = nx * (j + ny * k);
+      for (let u = 1; u < W; u++) {
+        const i = a0 + u - 1, v = ct.data[base + i], o = t * W + u;
+        S[o] = S[o - 1] + v;
+        S2[o] = S2[o - 1] + v * v;
+        IN[o] = IN[o - 1] + (v >= 0 && v <= 100 ? 1 : 0);
+        BAD[o] = BAD[o - 1] + (v > s.boneHu || v < -30 || !bodyAt(i, j) ? 1 : 0);
+      }
+    }
+    let bestSd = Infinity, best: [number, number] | null = null;
     for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
       const q = i + nx * j;
       const dx = xy[2 * q] - sp.x, dy = sp.yAnt - xy[2 * q + 1];
       if (dx < -5 || dx > 40 || dy < r || dy > 45) continue;
-      let sum = 0, sum2 = 0, inWin = 0, ok = true;
-      for (const [a, b] of offs) {
-        const v = ct.data[i + a + nx * (j + b + ny * k)];
-        if (v > s.boneHu || v < -30 || !body.data[i + a + nx * (j + b + ny * k)]) { ok = false; break; }
-        sum += v;
-        sum2 += v * v;
-        if (v >= 0 && v <= 100) inWin++;
+      let sum = 0, sum2 = 0, inWin = 0, bad = 0;
+      for (let b = 0; b <= 2 * dj; b++) {
+        if (half[b] < 0) continue;
+        const row = (j - dj + b - r0) * W, lo = row + i - half[b] - a0, hi = row + i + half[b] - a0 + 1;
+        bad += BAD[hi] - BAD[lo];
+        sum += S[hi] - S[lo];
+        sum2 += S2[hi] - S2[lo];
+        inWin += IN[hi] - IN[lo];
       }
-      if (!ok || inWin < 0.9 * offs.length) continue;
-      const mean = sum / offs.length, sd = Math.sqrt(Math.max(0, sum2 / offs.length - mean * mean));
-      if (sd < bestSd) { bestSd = sd; best = [i, j, xy[2 * q], xy[2 * q + 1]]; }
+      if (bad || inWin < 0.9 * area) continue;
+      const mean = sum / area, sd = Math.sqrt(Math.max(0, sum2 / area - mean * mean));
+      if (sd < bestSd) { bestSd = sd; best = [i, j]; }
     }
-    if (best) discs.push({ k, i: best[0], j: best[1], x: best[2], y: best[3] });
+    if (best) discs.push({ k, i: best[0], j: best[1], x: xy[2 * (best[0] + nx * best[1])], y: xy[2 * (best[0] + nx * best[1]) + 1] });
   }
   if (!discs.length) return { region: null, centres: [], warning: NO_AORTA };
   const mx = median(discs.map((d) => d.x)), my = median(discs.map((d) => d.y));
   const kept = discs.filter((d) => Math.hypot(d.x - mx, d.y - my) <= 10);
   const centres = kept.map((d) => ({ k: d.k, x: d.x, y: d.y }));
-  if (kept.length * offs.length < 10) return { region: null, centres, warning: FEW_AORTA };
+  if (kept.length * area < 10) return { region: null, centres, warning: FEW_AORTA };
   const a: Vec3 = [Math.min(...kept.map((d) => d.i)) - di, Math.min(...kept.map((d) => d.j)) - dj, Math.min(...kept.map((d) => d.k))];
   const dims: Vec3 = [Math.max(...kept.map((d) => d.i)) + di - a[0] + 1, Math.max(...kept.map((d) => d.j)) + dj - a[1] + 1, Math.max(...kept.map((d) => d.k)) - a[2] + 1];
   const data = new Uint8Array(dims[0] * dims[1] * dims[2]);
-  for (const d of kept) for (const [u, v] of offs) data[d.i + u - a[0] + dims[0] * (d.j + v - a[1] + dims[1] * (d.k - a[2]))] = 1;
+  for (const d of kept) for (let b = 0; b <= 2 * dj; b++) for (let u = -half[b]; u <= half[b]; u++) data[d.i + u - a[0] + dims[0] * (d.j + b - dj - a[1] + dims[1] * (d.k - a[2]))] = 1;
   return { region: { mask: createVolume({ dims, spacing: ct.spacing, origin: indexToWorld(ct, a), direction: ct.direction, data }), factor: [1, 1, 1], offset: a }, centres };
+}
+
+/**
+ * The spine of scan slice k from its own bone voxels, as {@link sliceSpines} finds it, given the
+ * body's midline x (`cx`, from the working slice): bone (HU > boneHu in the body) within 40 mm of the
+ * midline; median x and y; anterior edge within 12 mm of that x and 60 mm of that y.
+ */
+function spineInSlice(ct: Volume, k: number, cx: number, xy: Float64Array, bodyAt: (i: number, j: number) => boolean, boneHu: number): SliceSpine["spine"] {
+  const [nx, ny] = ct.dims;
+  const base = nx * ny * k;
+  const xs: number[] = [], ys: number[] = [];
+  for (let j = 0, q = 0; j < ny; j++) for (let i = 0; i < nx; i++, q++) {
+    if (ct.data[base + q] > boneHu && Math.abs(xy[2 * q] - cx) < 40 && bodyAt(i, j)) {
+      xs.push(xy[2 * q]);
+      ys.push(xy[2 * q + 1]);
+    }
+  }
+  if (xs.length * ct.spacing[0] * ct.spacing[1] < 150) return null; // mm2: a vertebral cross-section is > 600 mm2
+  const x = median(xs), ym = median(ys);
+  let yAnt = Infinity;
+  for (let t = 0; t < xs.length; t++) if (Math.abs(xs[t] - x) < 12 && ys[t] >= ym - 60) yAnt = Math.min(yAnt, ys[t]);
+  return Number.isFinite(yAnt) ? { x, y: ym, yAnt } : null;
 }
 
 /** Options of {@link labelReferenceRegions}. */
