@@ -59,6 +59,13 @@ export interface PhantomCalibrationOptions {
   slices?: [number, number];
   /** Minimum contrast score of a detection (contrast / noise). Default 6. */
   minScore?: number;
+  /**
+   * Pixel size (mm) of the image the rods are searched in: the slab image averaged over blocks of
+   * round(workingPixelMm / pixel) pixels (the rods are centimetres across, so a 0.78 mm image holds
+   * four times the pixels the search needs); the rods are then measured at full resolution around the
+   * centres found. Default 1.5; 0 searches the full-resolution image.
+   */
+  workingPixelMm?: number;
 }
 
 /** One rod as measured. */
@@ -112,7 +119,7 @@ export function phantomCalibration(ct: Volume, def: PhantomDefinition, opts: Pha
     detected = centresIJ.map(() => true);
   } else {
     method = "automatic";
-    const found = searchRods(image, nx, ny, ct, def, opts.minScore ?? 6);
+    const found = searchRodsOnWorkingImage(image, nx, ny, ct, def, opts.minScore ?? 6, opts.workingPixelMm ?? 1.5);
     if (!found) {
       throw new CalibrationError(
         `no calibration phantom found: no ${def.rods.length} equally spaced rods (${def.rodSpacing} mm apart, ${def.rodDiameter} mm across) ` +
@@ -199,6 +206,23 @@ function measureDisc(ct: Volume, ci: number, cj: number, r: number, [k0, k1]: [n
   return { mean, sd, voxels: vals.length };
 }
 
+/**
+ * {@link searchRods} on the slab image averaged over f x f pixel blocks, f = round(workingPixelMm /
+ * the finer pixel size) (the image itself when f is 1); the centres come back in full-resolution
+ * pixel indices (a block's centre is at f I + (f - 1) / 2).
+ */
+function searchRodsOnWorkingImage(img: Float64Array, nx: number, ny: number, ct: Volume, def: PhantomDefinition, minScore: number, workingPixelMm: number) {
+  const f = workingPixelMm > 0 ? Math.max(1, Math.round(workingPixelMm / Math.min(ct.spacing[0], ct.spacing[1]))) : 1;
+  if (f === 1) return searchRods(img, nx, ny, ct, def, minScore);
+  const cx = Math.floor(nx / f), cy = Math.floor(ny / f);
+  const small = new Float64Array(cx * cy);
+  for (let j = 0; j < cy * f; j++) for (let i = 0; i < cx * f; i++) small[Math.floor(i / f) + cx * Math.floor(j / f)] += img[i + nx * j];
+  for (let q = 0; q < small.length; q++) small[q] /= f * f;
+  const found = searchRods(small, cx, cy, { spacing: [ct.spacing[0] * f, ct.spacing[1] * f, ct.spacing[2]], direction: ct.direction }, def, minScore);
+  if (found) found.centres = found.centres.map(([i, j]) => [f * i + (f - 1) / 2, f * j + (f - 1) / 2]);
+  return found;
+}
+
 interface Detection {
   i: number;
   j: number;
@@ -209,7 +233,7 @@ interface Detection {
  * Disc-versus-ring contrast search in the posterior half of the slab image, then the best line of
  * `n` equally spaced positions through the detections.
  */
-function searchRods(img: Float64Array, nx: number, ny: number, ct: Volume, def: PhantomDefinition, minScore: number) {
+function searchRods(img: Float64Array, nx: number, ny: number, ct: Pick<Volume, "spacing" | "direction">, def: PhantomDefinition, minScore: number) {
   const [hx, hy] = ct.spacing;
   const R = def.rodDiameter / 2;
   // Which in-plane axis points posterior (+y in LPS), and which way.

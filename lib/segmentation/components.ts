@@ -44,6 +44,8 @@ export function connectedComponents(mask: Pick<Mask, "data" | "dims">, conn: Con
   const sizes: number[] = [];
   const d = mask.data;
   let count = 0;
+  // Neighbours as flat-index steps; the bounds are checked only for voxels on the grid's faces.
+  const steps = nb.map(([di, dj, dk]) => di + nx * (dj + ny * dk));
   for (let seed = 0; seed < n; seed++) {
     if (!d[seed] || labels[seed]) continue;
     const id = ++count;
@@ -52,11 +54,14 @@ export function connectedComponents(mask: Pick<Mask, "data" | "dims">, conn: Con
     labels[seed] = id;
     while (head < tail) {
       const p = queue[head++];
-      const i = p % nx, j = Math.floor(p / nx) % ny, k = Math.floor(p / (nx * ny));
-      for (const [di, dj, dk] of nb) {
-        const a = i + di, b = j + dj, c = k + dk;
-        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue;
-        const q = a + nx * (b + ny * c);
+      const i = p % nx, r = (p - i) / nx, j = r % ny, k = (r - j) / ny;
+      const interior = i > 0 && j > 0 && k > 0 && i < nx - 1 && j < ny - 1 && k < nz - 1;
+      for (let t = 0; t < steps.length; t++) {
+        if (!interior) {
+          const a = i + nb[t][0], b = j + nb[t][1], c = k + nb[t][2];
+          if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue;
+        }
+        const q = p + steps[t];
         if (d[q] && !labels[q]) {
           labels[q] = id;
           queue[tail++] = q;
