@@ -24,9 +24,12 @@
  * ```
  * @module
  */
+import { AnatomyError } from "../anatomy/fit.js";
 import { vertebraLandmarks, type VertebraLandmarks } from "../anatomy/vertebra.js";
+import { LoadCaseError } from "../loading/hip.js";
 import type { CalibrationFit } from "../calibration/fit.js";
-import type { FeSolution } from "../fe/solve/solve.js";
+import { createSolverEngine } from "../fe/solve/parallel.js";
+import { createPreconditionerCache, solve, type FeSolution, type PreconditionerCache, type SolverEngine } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import { capVertebralBody, compression, compressionBoundaryText, spineBoundaryConditions, type CompressionCase, type SpineBoundaryConditions } from "../loading/spine.js";
 import { mapModulus } from "../materials/map.js";
@@ -44,10 +47,10 @@ import { classifyStrength, type Sex, type StrengthClass } from "../strength/clas
 import { KOPPERDAHL1998_YIELD_STRAINS, OGO_VERTEBRAL_APPARENT_STRAIN, PISTOIA_CRITICAL_FRACTION, SCHILEO_STRAIN_LIMITS } from "../strength/criteria.js";
 import { strengthDefinition, type StrengthDefinition } from "../strength/definition.js";
 import { linearStrength, type LinearStrengthResult } from "../strength/linear.js";
-import { pushover, type PushoverOptions, type PushoverResult } from "../strength/nonlinear.js";
+import { centroidPrincipalStrains, pushover, type PushoverOptions, type PushoverResult } from "../strength/nonlinear.js";
 import { createVolume, type Volume } from "../volume/volume.js";
 import { StageClock, type ProgressListener } from "./progress.js";
-import { calibrateStage, calibrationSummary, mean, solveStage, solverSummary, spineDxaStage, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
+import { calibrateStage, calibrationSummary, mean, solverSummary, spineDxaStage, Warnings, type CalibrationChoice, type CalibrationSummary, type SolverSummary } from "./stages.js";
 
 /** TotalSegmentator "total" (v2) labels of the lumbar and lower thoracic vertebrae (class_map_total.json). */
 export const TOTALSEGMENTATOR_VERTEBRA_LABELS: Readonly<Record<string, number>> = {
@@ -96,6 +99,8 @@ export interface SpineAnalysisOptions {
   poisson?: number;
   /** Compression between PMMA endplate caps (default {@link compression}(): 10 mm caps, 6 mm intrusion). */
   loadCase?: CompressionCase;
+  /** Solver threads (default up to 2, one per core; lib/fe/solve/parallel.ts). */
+  threads?: number;
   /** Strength criterion (default nonlinear peak, see {@link SpineStrengthChoice}). */
   strength?: SpineStrengthChoice;
   tol?: number;
@@ -200,88 +205,110 @@ export function centralComponent(mask: Mask): Mask {
   return createVolume({ dims: mask.dims, spacing: mask.spacing, origin: mask.origin, direction: mask.direction, data: out });
 }
 
-/** Run the spine analysis on a CT volume (HU). */
-export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: SpineAnalysisResult; artifacts: SpineArtifacts } {
-  const clock = new StageClock(opts.onProgress);
-  const warn = new Warnings();
-  const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
-  const density = cal.density;
-  if (Math.max(...ct.spacing) > 2) warn.add("scan", [`the scan's voxels are ${ct.spacing.map((s) => s.toFixed(2)).join(" x ")} mm: coarse for a vertebra; the density is resampled onto ${opts.elementSize ?? 1} mm elements, which cannot restore detail the scan lacks`]);
-  const naming = !opts.vertebra && opts.level !== undefined
-    ? clock.run("level naming", `naming the lumbar levels to find ${opts.level}`, () => nameLumbarLevels(density),
-      (r) => `${r.levels.map((l) => l.name).join(" ")} from the sacrum; ribs ${r.ribs.agrees === null ? "not found" : r.ribs.agrees ? "agree (T12)" : "disagree"}`)
-    : undefined;
-  if (naming) warn.add("level naming", naming.warnings);
-  const body = clock.run("segmentation", "vertebral body", () => {
-    let vertebra: Mask;
-    const ws: string[] = [];
-    if (opts.vertebra) {
-      const r = labelMaskOnGrid(opts.vertebra.map, opts.vertebra.label, ct);
-      vertebra = r.mask;
-      ws.push(...r.warnings);
-    } else if (naming) {
-      vertebra = lumbarVertebraMask(density, opts.level!, { naming });
-    } else {
-      // Vertebrae are separated by discs: threshold, keep the most central component, fill it.
-      vertebra = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
+/**
+ * The body's landmarks; endplates that cannot be found end the analysis with a LoadCaseError (the
+ * compression between endplate caps cannot be placed), before anything is classified.
+ */
+function endplatesOrLoadCaseError(body: Mask): VertebraLandmarks {
+  try {
+      return vertebraLandmarks(body);
+    } catch (e) {
+      if (e instanceof AnatomyError) throw new LoadCaseError(`the vertebral compression cannot be placed: ${e.message}`);
+      throw e;
     }
-    const b = isolateVertebralBody(vertebra);
-    return { mask: b.body, vertebra, warnings: [...ws, ...b.warnings] };
-  });
-  warn.add("segmentation", body.warnings);
-  const landmarks = clock.run("anatomy", "vertebral body landmarks", () => vertebraLandmarks(body.mask),
-    (l) => `height ${l.heightMm.toFixed(1)} mm, volume ${(l.volumeMm3 / 1000).toFixed(1)} cm3`);
-  warn.add("anatomy", landmarks.warnings);
-  const levelName = (opts.vertebra?.level ?? opts.level ?? "vertebra").toUpperCase();
-  const dxa = opts.dxa === false ? undefined
-    : spineDxaStage(clock, warn, cal, [{ level: levelName, mask: body.vertebra, body: body.mask }], { totalLevels: [levelName], trabecularLevels: [levelName] });
-  const h = opts.elementSize ?? 1.0;
-  const law = opts.modulusLaw ?? "kopperdahl2002";
-  const poisson = opts.poisson ?? 0.3;
-  const lc = opts.loadCase ?? compression();
-  const { capped, model, boneMeanModulus, chain } = spineModelStage(clock, warn, density, body.mask, landmarks, lc, h, law, poisson);
-  const grid = capped.grid;
-  const bc = clock.run("loading", "axial compression between PMMA endplate caps", () => spineBoundaryConditions(model, capped, landmarks, lc),
-    (b) => `superior platen ${b.superiorNodes.length} nodes, inferior ${b.inferiorNodes.length}`);
-  warn.add("loading", bc.warnings);
-  const solution = solveStage(clock, warn, model, bc.bcs, opts.tol ?? 1e-6);
-  const cap = solution.references.find((r) => r.set === "SUPERIOR")!;
-  const loadN = Math.abs(cap.reaction[0]);
-  const stiffness = loadN / lc.displacementMm;
-  const st = spineStrengthStage(clock, warn, { model, capped, bc, solution, loadN, lc, law, h, tol: opts.tol ?? 1e-6 }, opts.strength ?? { criterion: "nonlinear-peak" });
-  const strengthN = Math.round(st.strengthN / 10) * 10;
-  const classification = classifyStrength(strengthN, "spine", opts.sex);
-  let dens = 0, n = 0;
-  for (let p = 0; p < body.mask.data.length; p++) if (body.mask.data[p]) { dens += density.data[p]; n++; }
-  const result: SpineAnalysisResult = {
-    site: "spine",
-    sex: opts.sex,
-    level: opts.vertebra ? opts.vertebra.level : naming ? opts.level!.toUpperCase() : undefined,
-    levelNaming: naming ? (({ profile: _profile, ...rest }) => rest)(naming) : undefined,
-    strengthN,
-    stiffnessNPerMm: Math.round(stiffness),
-    classification,
-    loadAtApparentStrainN: Math.round(stiffness * OGO_VERTEBRAL_APPARENT_STRAIN * landmarks.heightMm),
-    elementSizeMm: h,
-    elements: model.voxels.length,
-    dofs: 3 * model.nodeGrid.length,
-    calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral),
-    vertebra: {
-      centroid: landmarks.centroid, axis: landmarks.axis, heightMm: landmarks.heightMm, volumeMm3: landmarks.volumeMm3,
-      endplateAngleDeg: landmarks.endplateAngleDeg, meanDensityMgCm3: dens / Math.max(1, n),
-    },
-    loadCase: lc,
-    materials: { law, chain, poisson, meanModulusMPa: boneMeanModulus },
-    strength: st.summary,
-    caps: capped.caps.map((c) => ({ name: c.name, pmmaElements: c.pmmaElements, boneElements: c.boneElements, footprintMm2: Math.round(c.footprintMm2), platenNodes: c.platenNodes.length })),
-    solver: solverSummary(solution),
-    seconds: clock.elapsed(),
-    stageSeconds: clock.seconds,
-    dxa: dxa?.result,
-    overallRisk: dxa?.result.category ? overallRisk([classification], [dxa.result.category]) : undefined,
-    warnings: warn.list,
-  };
-  return { result, artifacts: { density, bodyMask: body.mask, dxa: dxa?.artifacts, calibration: cal.fit, landmarks, grid, capped, model, bc, solution, linear: st.linear, nonlinear: st.nonlinear, naming } };
+  }
+
+  /** Run the spine analysis on a CT volume (HU). */
+  export function analyzeSpine(ct: Volume, opts: SpineAnalysisOptions): { result: SpineAnalysisResult; artifacts: SpineArtifacts } {
+    const clock = new StageClock(opts.onProgress);
+    const warn = new Warnings();
+    const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
+    const density = cal.density;
+    if (Math.max(...ct.spacing) > 2) warn.add("scan", [`the scan's voxels are ${ct.spacing.map((s) => s.toFixed(2)).join(" x ")} mm: coarse for a vertebra; the density is resampled onto ${opts.elementSize ?? 1} mm elements, which cannot restore detail the scan lacks`]);
+    const naming = !opts.vertebra && opts.level !== undefined
+      ? clock.run("level naming", `naming the lumbar levels to find ${opts.level}`, () => nameLumbarLevels(density),
+        (r) => `${r.levels.map((l) => l.name).join(" ")} from the sacrum; ribs ${r.ribs.agrees === null ? "not found" : r.ribs.agrees ? "agree (T12)" : "disagree"}`)
+      : undefined;
+    if (naming) warn.add("level naming", naming.warnings);
+    const body = clock.run("segmentation", "vertebral body", () => {
+      let vertebra: Mask;
+      const ws: string[] = [];
+      if (opts.vertebra) {
+        const r = labelMaskOnGrid(opts.vertebra.map, opts.vertebra.label, ct);
+        vertebra = r.mask;
+        ws.push(...r.warnings);
+      } else if (naming) {
+        vertebra = lumbarVertebraMask(density, opts.level!, { naming });
+      } else {
+        // Vertebrae are separated by discs: threshold, keep the most central component, fill it.
+        vertebra = fillHoles(centralComponent(thresholdMask(density, { lo: SPINE_BONE_THRESHOLD })));
+      }
+      const b = isolateVertebralBody(vertebra);
+      return { mask: b.body, vertebra, warnings: [...ws, ...b.warnings] };
+    });
+    warn.add("segmentation", body.warnings);
+    const landmarks = clock.run("anatomy", "vertebral body landmarks", () => endplatesOrLoadCaseError(body.mask),
+      (l) => `height ${l.heightMm.toFixed(1)} mm, volume ${(l.volumeMm3 / 1000).toFixed(1)} cm3`);
+    warn.add("anatomy", landmarks.warnings);
+    const levelName = (opts.vertebra?.level ?? opts.level ?? "vertebra").toUpperCase();
+    const dxa = opts.dxa === false ? undefined
+      : spineDxaStage(clock, warn, cal, [{ level: levelName, mask: body.vertebra, body: body.mask }], { totalLevels: [levelName], trabecularLevels: [levelName] });
+    const h = opts.elementSize ?? 1.0;
+    const law = opts.modulusLaw ?? "kopperdahl2002";
+    const poisson = opts.poisson ?? 0.3;
+    const lc = opts.loadCase ?? compression();
+    const { capped, model, boneMeanModulus, chain } = spineModelStage(clock, warn, density, body.mask, landmarks, lc, h, law, poisson);
+    const grid = capped.grid;
+    const bc = clock.run("loading", "axial compression between PMMA endplate caps", () => spineBoundaryConditions(model, capped, landmarks, lc),
+      (b) => `superior platen ${b.superiorNodes.length} nodes, inferior ${b.inferiorNodes.length}`);
+    warn.add("loading", bc.warnings);
+    // one engine (up to 2 threads) and one preconditioner for the linear solve and the pushover's solves
+    const engine = createSolverEngine({ threads: opts.threads });
+    const reuse = createPreconditionerCache();
+    try {
+    const solution = clock.run("solve", `solving ${3 * model.nodeGrid.length} DOF`, () => solve(model, bc.bcs, { tol: opts.tol ?? 1e-6, engine, reuse }),
+      (r) => `${r.iterations} iterations, ${r.converged ? "converged" : "NOT converged"} (${r.preconditioner})`);
+    warn.add("solve", solution.warnings);
+    const cap = solution.references.find((r) => r.set === "SUPERIOR")!;
+    const loadN = Math.abs(cap.reaction[0]);
+    const stiffness = loadN / lc.displacementMm;
+    const st = spineStrengthStage(clock, warn, { model, capped, bc, solution, loadN, lc, law, h, tol: opts.tol ?? 1e-6, engine, reuse }, opts.strength ?? { criterion: "nonlinear-peak" });
+    const strengthN = Math.round(st.strengthN / 10) * 10;
+    const classification = classifyStrength(strengthN, "spine", opts.sex);
+    let dens = 0, n = 0;
+    for (let p = 0; p < body.mask.data.length; p++) if (body.mask.data[p]) { dens += density.data[p]; n++; }
+    const result: SpineAnalysisResult = {
+      site: "spine",
+      sex: opts.sex,
+      level: opts.vertebra ? opts.vertebra.level : naming ? opts.level!.toUpperCase() : undefined,
+      levelNaming: naming ? (({ profile: _profile, ...rest }) => rest)(naming) : undefined,
+      strengthN,
+      stiffnessNPerMm: Math.round(stiffness),
+      classification,
+      loadAtApparentStrainN: Math.round(stiffness * OGO_VERTEBRAL_APPARENT_STRAIN * landmarks.heightMm),
+      elementSizeMm: h,
+      elements: model.voxels.length,
+      dofs: 3 * model.nodeGrid.length,
+      calibration: calibrationSummary(cal.fit, cal.warnings, cal.mineral),
+      vertebra: {
+        centroid: landmarks.centroid, axis: landmarks.axis, heightMm: landmarks.heightMm, volumeMm3: landmarks.volumeMm3,
+        endplateAngleDeg: landmarks.endplateAngleDeg, meanDensityMgCm3: dens / Math.max(1, n),
+      },
+      loadCase: lc,
+      materials: { law, chain, poisson, meanModulusMPa: boneMeanModulus },
+      strength: st.summary,
+      caps: capped.caps.map((c) => ({ name: c.name, pmmaElements: c.pmmaElements, boneElements: c.boneElements, footprintMm2: Math.round(c.footprintMm2), platenNodes: c.platenNodes.length })),
+      solver: solverSummary(solution),
+      seconds: clock.elapsed(),
+      stageSeconds: clock.seconds,
+      dxa: dxa?.result,
+      overallRisk: dxa?.result.category ? overallRisk([classification], [dxa.result.category]) : undefined,
+      warnings: warn.list,
+    };
+    return { result, artifacts: { density, bodyMask: body.mask, dxa: dxa?.artifacts, calibration: cal.fit, landmarks, grid, capped, model, bc, solution, linear: st.linear, nonlinear: st.nonlinear, naming } };
+  } finally {
+    engine.close();
+  }
 }
 
 /**
@@ -304,6 +331,9 @@ function spineModelStage(clock: StageClock, warn: Warnings, density: Volume, bod
   return { capped, model, boneMeanModulus: mean(mat.modulus), chain: mat.chain };
 }
 
+/** The pushover's range: `multiple` x the displacement at which `yieldFraction` of the elements yield in the linear solve (the pushover's automatic-range defaults). */
+const VERTEBRAL_PUSHOVER_RANGE = { yieldFraction: 0.02, multiple: 3 } as const;
+
 /** Options of {@link vertebralPushover}. */
 export interface VertebralPushoverOptions {
   /** Bone yield strains (default {@link KOPPERDAHL1998_YIELD_STRAINS}). */
@@ -313,6 +343,15 @@ export interface VertebralPushoverOptions {
   steps?: number;
   /** Relative residual of each linear solve (default 1e-6). */
   tol?: number;
+  /** Solver engine and preconditioner cache to use (default serial, a fresh cache). */
+  engine?: SolverEngine;
+  reuse?: PreconditionerCache;
+  /**
+   * The linear solve of the same boundary conditions, if done: its displacement at `displacementMm`
+   * sets the pushover's range (as its automatic range would: 3 x the displacement at which 2% of the
+   * elements yield) without a second trial solve.
+   */
+  linear?: { displacement: ArrayLike<number>; displacementMm: number };
   onStep?: PushoverOptions["onStep"];
 }
 
@@ -324,7 +363,17 @@ export interface VertebralPushoverOptions {
 export function vertebralPushover(model: VoxelModel, material: Uint8Array, bc: Pick<SpineBoundaryConditions, "bcs">, o: VertebralPushoverOptions = {}): PushoverResult {
   const ys = o.yieldStrains ?? KOPPERDAHL1998_YIELD_STRAINS;
   const pmma = (q: number) => material[q] === MATERIAL_PMMA;
+  const steps = o.steps ?? 20;
+  let range: Pick<PushoverOptions, "maxDisplacement" | "maxSteps"> = {};
+  if (o.linear) {
+    const ne = model.voxels.length, e1 = new Float64Array(ne), e3 = new Float64Array(ne);
+    centroidPrincipalStrains(model, o.linear.displacement, e1, e3);
+    const r = Float64Array.from(material, (m, q) => (m === MATERIAL_PMMA ? 0 : Math.max(0, e1[q] / ys.tension, -e3[q] / ys.compression))).sort().reverse();
+    const rf = r[Math.min(ne - 1, Math.max(0, Math.ceil(VERTEBRAL_PUSHOVER_RANGE.yieldFraction * ne) - 1))];
+    if (rf > 0) range = { maxDisplacement: (VERTEBRAL_PUSHOVER_RANGE.multiple * o.linear.displacementMm) / rf, maxSteps: 2 * steps };
+  }
   return pushover(model, bc.bcs, {
+    ...range,
     reaction: { kind: "cap", cap: "SUPERIOR", dof: 0 },
     yield: {
       kind: "strain",
@@ -332,15 +381,15 @@ export function vertebralPushover(model: VoxelModel, material: Uint8Array, bc: P
       compression: Float64Array.from(material, (_, q) => (pmma(q) ? Infinity : ys.compression)),
     },
     forceTol: o.forceTol ?? 3e-3,
-    steps: o.steps ?? 20,
-    solve: { tol: o.tol ?? 1e-6 },
+    steps,
+    solve: { tol: o.tol ?? 1e-6, engine: o.engine, reuse: o.reuse },
     onStep: o.onStep,
   });
 }
 
 interface SpineSolved {
   model: VoxelModel; capped: CappedGrid; bc: SpineBoundaryConditions; solution: FeSolution;
-  loadN: number; lc: CompressionCase; law: string; h: number; tol: number;
+  loadN: number; lc: CompressionCase; law: string; h: number; tol: number; engine: SolverEngine; reuse: PreconditionerCache;
 }
 
 /** The strength by the chosen criterion, its definition, and the linear criterion always (for the risk map). */
@@ -365,7 +414,8 @@ function spineStrengthStage(clock: StageClock, warn: Warnings, s: SpineSolved, c
   }
   const ys = choice.yieldStrains ?? KOPPERDAHL1998_YIELD_STRAINS;
   const po = clock.run("nonlinear", "pushover (elastic-plastic bone, elastic PMMA)", () => vertebralPushover(model, capped.material, bc, {
-    yieldStrains: ys, forceTol: choice.forceTol, steps: choice.steps, tol: s.tol,
+    yieldStrains: ys, forceTol: choice.forceTol, steps: choice.steps, tol: s.tol, engine: s.engine, reuse: s.reuse,
+    linear: { displacement: solution.displacement, displacementMm: s.lc.displacementMm },
     onStep: (p) => clock.update("nonlinear", `step ${p.step}: ${p.displacementMm.toFixed(3)} mm, ${p.forceN.toFixed(0)} N, ${(100 * p.yieldedFraction).toFixed(1)}% yielded`),
   }), (r) => `${r.strengthKind} ${r.strengthN.toFixed(0)} N after ${r.solves} solves`);
   warn.add("nonlinear", po.warnings);
