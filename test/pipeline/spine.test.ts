@@ -65,6 +65,14 @@ describe("spine analysis of the embedded phantom", async () => {
     expect(Math.max(...c.forceN)).toBeGreaterThanOrEqual(r.strengthN - 5);
   });
 
+  it("converges: the elastic stiffness at 0.75 mm within 3% of 1.0 mm (the nonlinear table is bench/spine.ts)", () => {
+    // bench/spine.ts, nonlinear: 1.0 mm 3220 N, 16266 N/mm; 0.75 mm 3260 N (+1.2%), 16537 N/mm (+1.7%)
+    const fine = analyzeSpine(ct, { sex: "F", calibration: { kind: "phantom", phantom }, elementSize: 0.75, dxa: false, strength: { criterion: "linear-critical-volume" } }).result;
+    const rows = [run.result, fine].map((r) => ({ elementSizeMm: r.elementSizeMm, elements: r.elements, stiffnessNPerMm: r.stiffnessNPerMm }));
+    console.table(rows);
+    expect(Math.abs(fine.stiffnessNPerMm / run.result.stiffnessNPerMm - 1)).toBeLessThan(0.03);
+  });
+
   const hasCcx = spawnSync("ccx", ["-v"], { encoding: "utf8" }).error === undefined;
   it.skipIf(!hasCcx)("linear criteria are reported as what they are; the linear step agrees with CalculiX on the exported deck (2 mm)", () => {
     const lin = analyzeSpine(ct, { sex: "F", calibration: { kind: "phantom", phantom }, elementSize: 2, dxa: false, strength: { criterion: "linear-critical-volume" } });
