@@ -4,7 +4,7 @@
  * mesh-convergence table and the run time. Writes bench/results/spine-<date>.json and prints a table.
  *
  * Options (env): BENCH_SPINE_SIZES=1.0,0.75 (element edges, mm), BENCH_SPINE_LINEAR=1 (also the
- * linear critical-volume criterion at each size), BENCH_SPINE_THREADS=2 (solver threads; 1 = serial, whose
+ * linear critical-volume criterion at each size), BENCH_SPINE_THREADS=1 (solver threads; 1 = serial, whose
  * CPU time is the honest figure on a machine shared with other work).
  * @module
  */
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SPINE_SIZES ?? "1.0,0.75").split(",").map(Number);
   const criteria: SpineStrengthChoice[] = [{ criterion: "nonlinear-peak" }];
   if (process.env.BENCH_SPINE_LINEAR === "1") criteria.push({ criterion: "linear-critical-volume" });
-  const threads = Number(process.env.BENCH_SPINE_THREADS ?? 2);
+  const threads = Number(process.env.BENCH_SPINE_THREADS ?? 1);
   const rows: Record<string, unknown>[] = [];
   for (const strength of criteria) {
     for (const h of sizes) {

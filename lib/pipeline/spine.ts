@@ -101,7 +101,10 @@ export interface SpineAnalysisOptions {
   poisson?: number;
   /** Compression between PMMA endplate caps (default {@link compression}(): 10 mm caps, 6 mm intrusion). */
   loadCase?: CompressionCase;
-  /** Solver threads (default up to 2, one per core; lib/fe/solve/parallel.ts). */
+  /**
+   * Solver threads (lib/fe/solve/parallel.ts). Default 1: the lock-step pool pays off on idle cores
+   * but, on a machine shared with other work, 2 threads ran the embedded L3 2.5x slower than 1.
+   */
   threads?: number;
   /** Strength criterion (default nonlinear peak, see {@link SpineStrengthChoice}). */
   strength?: SpineStrengthChoice;
@@ -264,8 +267,8 @@ function endplatesOrLoadCaseError(body: Mask): VertebraLandmarks {
     const bc = clock.run("loading", "axial compression between PMMA endplate caps", () => spineBoundaryConditions(model, capped, landmarks, lc),
       (b) => `superior platen ${b.superiorNodes.length} nodes, inferior ${b.inferiorNodes.length}`);
     warn.add("loading", bc.warnings);
-    // one engine (up to 2 threads) and one preconditioner for the linear solve and the pushover's solves
-    const engine = createSolverEngine({ threads: opts.threads });
+    // one engine and one preconditioner for the linear solve and the pushover's solves
+    const engine = createSolverEngine({ threads: opts.threads ?? 1 });
     const reuse = createPreconditionerCache();
     try {
     const solution = clock.run("solve", `solving ${3 * model.nodeGrid.length} DOF`, () => solve(model, bc.bcs, { tol: opts.tol ?? 1e-6, engine, reuse }),
@@ -402,7 +405,8 @@ function spineStrengthStage(clock: StageClock, warn: Warnings, s: SpineSolved, c
   const criticalFraction = choice.criterion === "linear-critical-volume" ? choice.criticalFraction ?? PISTOIA_CRITICAL_FRACTION
     : choice.criterion === "linear-first-node" ? 1e-9 : PISTOIA_CRITICAL_FRACTION;
   const linear = clock.run("strength", "linear strength", () =>
-    linearStrength(model, solution.displacement, loadN, { exclude: [bc.superiorNodes, bc.inferiorNodes], excludeNearMm: 1.5, weights, criticalFraction }),
+    // no exclusion zone is needed: the platens lie in the PMMA, 4 mm from the bone, and PMMA has weight 0
+    linearStrength(model, solution.displacement, loadN, { weights, criticalFraction }),
   (r) => `${r.strengthN.toFixed(0)} N (${r.mode})`);
   const base = { site: "spine" as const, loadCase: `axial compression, ${s.lc.displacementMm} mm reference platen displacement`, boundary: compressionBoundaryText(s.lc), modulusLaw: s.law, elementSizeMm: s.h };
   if (choice.criterion !== "nonlinear-peak") {
