@@ -38,8 +38,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   "load-case": { type: "string", description: "sideways-fall (default) or stance" },
   side: { type: "string", description: "hip: left or right, the hip to analyse on a scan with both (default: the side without a metal implant, else the left)" },
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
-  linear: { type: "flag", description: "hip: skip the nonlinear pushover (run by default, about 30 s at 1.5 mm); the strength is then the linear criterion's" },
-  nonlinear: { type: "flag", description: "hip: run the nonlinear pushover (the default; kept for compatibility)" },
+  linear: { type: "flag", description: "skip the nonlinear pushover (run by default: hip about 30 s at 1.5 mm, spine about 15 s at 1 mm); the strength is then the linear critical-volume criterion's" },
+  nonlinear: { type: "flag", description: "run the nonlinear pushover (the default; kept for compatibility)" },
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
@@ -160,7 +160,7 @@ export function spineReport(ct: Volume, result: SpineAnalysisResult, a: SpineArt
   return reportHtml({
     title: `bct spine analysis: ${source}${result.level ? ` (${result.level})` : ""}`,
     headline: [
-      ["Vertebral strength (axial compression, linear)", `${result.strengthN.toFixed(0)} N`],
+      [`Vertebral strength (axial compression between PMMA caps, ${result.strength.definition.criterion})`, `${result.strengthN.toFixed(0)} N`],
       ["Class", `${className(result)} (${result.sex === "F" ? "women" : "men"}, spine)`],
       common.thresholds,
       ...(result.dxa
@@ -238,7 +238,6 @@ export const analyzeCommand: Command = {
     }
     const element = (options.element as number | undefined) ?? (site === "hip" ? 1.5 : 1.0);
     if (!(element >= 0.5 && element <= 5)) throw new UsageError(`--element must be between 0.5 and 5 mm, got ${element}`);
-    if (site === "spine" && options.nonlinear) throw new UsageError("--nonlinear is available for the hip only in this version");
     if (options.linear && options.nonlinear) throw new UsageError("give --linear or --nonlinear, not both");
     const side = hipSideOption(options.side, site);
 
@@ -267,6 +266,7 @@ export const analyzeCommand: Command = {
         level: labelMap ? undefined : level,
         at,
         thresholds,
+        strength: options.linear ? { criterion: "linear-critical-volume" } : undefined,
         onProgress: progressLine(io),
       });
       result = r.result;
