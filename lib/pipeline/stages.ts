@@ -79,10 +79,13 @@ const MAX_SPACING_MM = 10;
  * (a pass over every 7th voxel: well under a second on a 512 x 512 x 300 scan):
  * geometry (a volume of at least 16 x 16 x 3 voxels no coarser than 10 mm) and modality (values
  * that are CT numbers in HU: a body above -250 HU and air, fat or padding below 0 HU; a volume with
- * no negative value holds stored pixel values or a density, not HU).
+ * no negative value holds stored pixel values or a density, not HU). `requireNegative: false` skips
+ * that last test: a phantom calibration fixes the scale from its certified rods whatever the offset
+ * of the stored values, and the truth routes of the synthetic populations pass an exact density
+ * (0 and up) with rods at their certified densities.
  * @throws ScanError naming what is wrong and what to do.
  */
-export function checkScan(ct: Volume): ScanCheck {
+export function checkScan(ct: Volume, opts: { requireNegative?: boolean } = {}): ScanCheck {
   const [nx, ny, nz] = ct.dims;
   if (nx < MIN_IN_PLANE_VOXELS || ny < MIN_IN_PLANE_VOXELS || nz < MIN_SLICES) {
     throw new ScanError(`the scan is ${ct.dims.join(" x ")} voxels: bct needs a CT volume of at least ${MIN_IN_PLANE_VOXELS} x ${MIN_IN_PLANE_VOXELS} x ${MIN_SLICES} voxels (a series, not a single image or localizer)`);
@@ -99,7 +102,7 @@ export function checkScan(ct: Volume): ScanCheck {
     if (v > -250) body++;
   }
   if (!(max > -250)) throw new ScanError(`no voxel above -250 HU (the scan's values span ${min} to ${max}): no body in the scan, or it is not a CT in HU`);
-  if (min >= 0) {
+  if (min >= 0 && opts.requireNegative !== false) {
     throw new ScanError(`the scan has no value below 0 (it spans ${min} to ${max}): a CT in HU has air and fat below 0; these look like stored pixel values without the rescale (DICOM RescaleIntercept) or a density map, not HU`);
   }
   return { minHu: min, maxHu: max, bodyFraction: body / n };
@@ -110,7 +113,7 @@ export function checkScan(ct: Volume): ScanCheck {
  * so a scan that cannot be analysed ends before the calibration.
  */
 export function calibrateStage(clock: StageClock, warnings: Warnings, ct: Volume, choice: CalibrationChoice, anatomy: "hip" | "spine"): { fit: CalibrationFit; density: Volume<Float32Array>; warnings: string[]; mineral: MineralModel } {
-  clock.run("scan check", "geometry and HU range", () => checkScan(ct), (c) => `${ct.dims.join(" x ")} voxels, HU ${c.minHu} to ${c.maxHu}, body ${(100 * c.bodyFraction).toFixed(0)}% of the scan`);
+  clock.run("scan check", "geometry and HU range", () => checkScan(ct, { requireNegative: choice.kind !== "phantom" }), (c) => `${ct.dims.join(" x ")} voxels, HU ${c.minHu} to ${c.maxHu}, body ${(100 * c.bodyFraction).toFixed(0)}% of the scan`);
   const cal = clock.run("calibration", `calibrating (${choice.kind})`, () => {
     if (choice.kind === "phantom") {
       const r = phantomCalibration(ct, choice.phantom);
