@@ -195,8 +195,8 @@ export function withPmmaModulus(boneModulus: ArrayLike<number>, material: Uint8A
 }
 
 /**
- * The platen of cap `c`: the nodes of its PMMA elements within one element of its outer face
- * (s >= s_outer - h along the cap direction, model frame). A rigid load pad or support acts on these.
+ * The platen of cap `c`: the nodes of its PMMA elements on its outer face (s >= s_top - h |d|_1 / 2
+ * along the cap direction d, model frame: one node layer when d is along a grid axis). A rigid load pad or support acts on these.
  */
 export function pmmaPlatenNodes(model: VoxelModel, capped: Pick<CappedGrid, "material" | "caps">, c: number): Int32Array {
   const cap = capped.caps[c];
@@ -212,6 +212,8 @@ export function pmmaPlatenNodes(model: VoxelModel, capped: Pick<CappedGrid, "mat
     top = Math.max(top, dot(voxelNodePosition(model, node), cap.direction));
   }
   const out: number[] = [];
-  for (const node of seen) if (dot(voxelNodePosition(model, node), cap.direction) >= top - h) out.push(node);
+  // the outer face: one node layer for an axis-aligned cap (band h/2), the staircase of an oblique one (band up to 0.87 h)
+  const band = 0.5 * h * (Math.abs(cap.direction[0]) + Math.abs(cap.direction[1]) + Math.abs(cap.direction[2]));
+  for (const node of seen) if (dot(voxelNodePosition(model, node), cap.direction) >= top - band - 1e-9 * h) out.push(node);
   return Int32Array.from(out.sort((a, b) => a - b));
 }
