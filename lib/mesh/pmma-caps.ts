@@ -7,8 +7,11 @@
  * contact surface through a compliant layer, as in the test, and the rigid platen sits on the cap's
  * outer face, clear of the bone.
  *
- * This is the hip's own cap builder (branch hip-model); the generic `lib/mesh/caps.ts` of the spine
- * work (branch spine-pmma) had not landed when it was written. The geometry per cap:
+ * This is the hip's cap builder, written before the generic `lib/mesh/caps.ts` (the spine's) landed;
+ * it takes its constants from there. It differs in how a cap's bone is chosen (any region predicate,
+ * here "near the head" and "the trochanter side, clear of the distal cut", rather than a cylinder
+ * around a contact point) and in the platen (the nodes within half an element times |d|_1 of the
+ * outer plane). The geometry per cap:
  * 1. bone elements for which `region(centre)` holds are the candidates; the extreme one along the
  *    direction d (largest s = d·x) fixes s_max;
  * 2. the cap spans s_max - depth <= s <= s_max - depth + thickness;
@@ -29,15 +32,14 @@
  */
 import { voxelNodePosition, type VoxelModel } from "../fe/voxel-model.js";
 import type { Mat3, Vec3 } from "../volume/volume.js";
+import { OGO_CAP, PMMA } from "./caps.js";
 import { worldVectorToModel } from "./model.js";
 import { MeshError, type ElementGrid } from "./voxelize.js";
 
-/** PMMA bone cement: E = 2500 MPa (Ogo's cap material, bct-reference.md §3 ✔; "PMMA caps" in the implementation defaults). */
-export const PMMA_MODULUS_MPA = 2500;
-/** PMMA Poisson's ratio: 0.3 (Ogo ✔, bct-reference.md implementation defaults). */
-export const PMMA_POISSON = 0.3;
-/** Hip caps (Ogo ✔, bct-reference.md §3): 10 mm thick, 6 mm intrusion into the bone (Ogo's comment: 6 mm matches Keaveny's BCT models). */
-export const OGO_HIP_CAP = { thicknessMm: 10, intrusionMm: 6 } as const;
+/** PMMA bone cement E (MPa) and Poisson's ratio, and the Ogo hip cap geometry: the constants of lib/mesh/caps.ts, where they are cited. */
+export const PMMA_MODULUS_MPA = PMMA.modulusMPa;
+export const PMMA_POISSON = PMMA.poisson;
+export const OGO_HIP_CAP = { thicknessMm: OGO_CAP.thicknessMm, intrusionMm: OGO_CAP.intrusionMm } as const;
 
 /** One cap to add. */
 export interface PmmaCapSpec {

@@ -25,3 +25,15 @@ export const BCT_STRENGTH_THRESHOLDS = {
 
 /** Apparent strain of the vertebral body height at which Ogo reports vertebral load: 0.68% (attributed to Crawford 2003; bct-reference.md §4 ✔ as coded in Ogo). */
 export const OGO_VERTEBRAL_APPARENT_STRAIN = 0.0068;
+
+/**
+ * Apparent yield strains of human vertebral trabecular bone: 0.84% in compression and 0.78% in
+ * tension, nearly independent of density (Kopperdahl & Keaveny 1998, J Biomech 31:601 ◇: the values
+ * of bct-reference.md §2, not re-read in the paper; a search of the stored literature did not reach
+ * it). The yield strains of the vertebral nonlinear analysis (elastic-fully plastic, asymmetric).
+ */
+export const KOPPERDAHL1998_YIELD_STRAINS = {
+  tension: 0.0078,
+  compression: 0.0084,
+  source: "Kopperdahl & Keaveny 1998, J Biomech 31:601 (vertebral trabecular bone) ◇",
+} as const;
