@@ -19,7 +19,8 @@ import { femurLandmarks, type FemurLandmarks } from "../anatomy/femur.js";
 import type { HipDxaArtifacts, HipDxaResult } from "../dxa/hip.js";
 import { overallRisk, type MaleReferenceChoice, type OverallRisk } from "../dxa/reference.js";
 import type { CalibrationFit } from "../calibration/fit.js";
-import type { FeSolution } from "../fe/solve/solve.js";
+import { createPreconditionerCache, type FeSolution, type PreconditionerCache, type SolverEngine } from "../fe/solve/solve.js";
+import { createSolverEngine } from "../fe/solve/parallel.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import { describeHipLoadCase, hipBoundaryConditions, hipCaps, sidewaysFall, type HipBoundaryConditions, type HipLoadCase } from "../loading/hip.js";
 import type { CappedGrid } from "../mesh/pmma-caps.js";
@@ -66,6 +67,8 @@ export interface HipAnalysisOptions {
   loadCase?: HipLoadCase;
   /** Femur from a label map instead of the bone-mask path. */
   labels?: { map: Volume; label: number | number[] };
+  /** Solver threads (default up to 2, one per core; lib/fe/solve/parallel.ts). */
+  threads?: number;
   /** Solver relative tolerance. Default 1e-6. */
   tol?: number;
   /**
@@ -204,12 +207,16 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
   const bc = clock.run("loading", `${lc.kind} boundary conditions`, () => hipBoundaryConditions(model, grid, landmarks, lc, capped),
     (b) => `head pad ${b.headNodes.length} nodes, trochanter ${b.trochanterNodes.length}, distal ${b.distalNodes.length} (${lc.distal})`);
   note("loading", bc.warnings);
-  const solution = solveStage(clock, warn, model, bc.bcs, opts.tol ?? 1e-6);
+  // one engine (up to 2 threads) and one preconditioner for the linear solve and the pushover's solves
+  const engine = createSolverEngine({ threads: opts.threads });
+  const reuse = createPreconditionerCache();
+  try {
+  const solution = solveStage(clock, warn, model, bc.bcs, opts.tol ?? 1e-6, { engine, reuse });
   const head = solution.references.find((r) => r.set === "HEAD")!;
   const loadN = Math.abs(head.reaction[0]);
   const stiffness = loadN / lc.displacementMm;
   const choice = hipStrengthChoice(opts);
-  const st = hipStrengthStage(clock, warn, { model, grid, bc, capped, displacement: solution.displacement, loadN, choice, tol: opts.tol ?? 1e-6 });
+  const st = hipStrengthStage(clock, warn, { model, grid, bc, capped, displacement: solution.displacement, loadN, choice, tol: opts.tol ?? 1e-6, engine, reuse });
   const { linear, nonlinear } = st;
   const strengthN = Math.round(st.governingN / 10) * 10; // reported to 10 N (Keaveny 2020 ✔)
   const classification = classifyStrength(strengthN, "hip", opts.sex);
@@ -254,6 +261,9 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
     result,
     artifacts: { density, femurMask: seg.femur, proximalMask: seg.proximal, calibration: cal.fit, landmarks, grid, model, bc, capped, solution, linear, nonlinear, dxa: dxa?.artifacts },
   };
+  } finally {
+    engine.close();
+  }
 }
 
 /**
@@ -263,7 +273,7 @@ export function analyzeHip(ct: Volume, opts: HipAnalysisOptions): { result: HipA
  */
 function hipStrengthStage(
   clock: StageClock, warn: Warnings,
-  a: { model: VoxelModel; grid: ElementGrid; bc: HipBoundaryConditions; capped?: CappedGrid; displacement: Float64Array; loadN: number; choice: HipStrengthChoice; tol: number },
+  a: { model: VoxelModel; grid: ElementGrid; bc: HipBoundaryConditions; capped?: CappedGrid; displacement: Float64Array; loadN: number; choice: HipStrengthChoice; tol: number; engine: SolverEngine; reuse: PreconditionerCache },
 ): { linear: LinearStrengthResult; nonlinear?: PushoverResult; governingN: number; criticalFraction: number } {
   const { model, bc, choice } = a;
   const criticalFraction = choice.criterion === "linear-first-node" ? 0
@@ -282,7 +292,7 @@ function hipStrengthStage(
       yield: { kind: "strain", tension: yieldStrain(SCHILEO_STRAIN_LIMITS.tension), compression: yieldStrain(SCHILEO_STRAIN_LIMITS.compression) },
       steps: choice.steps ?? 10,
       forceTol: choice.forceTol ?? 3e-3,
-      solve: { tol: a.tol },
+      solve: { tol: a.tol, engine: a.engine, reuse: a.reuse },
       onStep: (p) => clock.update("nonlinear", `step ${p.step}: ${p.displacementMm.toFixed(2)} mm, ${p.forceN.toFixed(0)} N, ${(100 * p.yieldedFraction).toFixed(1)}% yielded`),
     }), (r) => `${r.strengthKind} force ${r.strengthN.toFixed(0)} N after ${r.solves} solves`);
   warn.add("nonlinear", nonlinear.warnings);

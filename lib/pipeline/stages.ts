@@ -16,7 +16,7 @@ import type { MaleReferenceChoice } from "../dxa/reference.js";
 import { spineDxa, type SpineDxaArtifacts, type SpineDxaResult, type VertebraInput } from "../dxa/spine.js";
 import { createVolume } from "../volume/volume.js";
 import type { BoundaryCondition } from "../fe/bc.js";
-import { solve, type FeSolution } from "../fe/solve/solve.js";
+import { solve, type FeSolution, type SolveOptions } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import { mapModulus, type MaterialMappingResult } from "../materials/map.js";
 import { gridToVoxelModel } from "../mesh/model.js";
@@ -138,11 +138,11 @@ export function modelStage(
 }
 
 /** Solve with progress every 10 iterations. */
-export function solveStage(clock: StageClock, warnings: Warnings, model: VoxelModel, bcs: BoundaryCondition[], tol: number): FeSolution {
+export function solveStage(clock: StageClock, warnings: Warnings, model: VoxelModel, bcs: BoundaryCondition[], tol: number, share: Pick<SolveOptions, "engine" | "reuse"> = {}): FeSolution {
   let last = 0;
   const s = clock.run("solve", `solving ${3 * model.nodeGrid.length} DOF`, () =>
     solve(model, bcs, {
-      tol,
+      tol, ...share,
       onProgress: (p) => {
         if (p.iteration - last >= 10) {
           last = p.iteration;
