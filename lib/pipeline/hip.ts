@@ -1,6 +1,8 @@
 /**
- * The hip analysis: CT (HU) -> calibrated density -> femur mask -> landmarks -> voxel model ->
- * sideways-fall (or stance) boundary conditions -> solve -> stiffness, strength, class.
+ * The hip analysis: CT (HU) -> calibrated density -> femur mask -> landmarks -> voxel model (moduli
+ * integrated over the elements, PMMA caps on the head and greater trochanter) -> sideways-fall (or
+ * stance) boundary conditions (pinned distal cut) -> solve -> stiffness -> strength by the chosen
+ * criterion (default the nonlinear peak, `result.strength.definition` says which) -> class.
  *
  * Each stage is a library call with its documented defaults; this module only composes them, times
  * them and collects their warnings. A notebook can run the same calls one by one.
