@@ -18,7 +18,7 @@ import { writeInp } from "../fe/inp/write.js";
 import type { BoundaryCondition } from "../fe/bc.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import type { ElementGrid } from "../mesh/voxelize.js";
-import { analyzeHip, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
+import { analyzeHip, type HipAnalysisResult, type HipArtifacts, type HipStrengthChoice } from "../pipeline/hip.js";
 import { analyzeSpine, TOTALSEGMENTATOR_VERTEBRA_LABELS, type SpineAnalysisResult, type SpineArtifacts } from "../pipeline/spine.js";
 import { calibrationFigure, elementFieldFigure, forceDisplacementFigure, loadCaseFigure } from "../report/figures.js";
 import { reportHtml } from "../report/html.js";
@@ -40,6 +40,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   label: { type: "number", description: "the bone's label in --labels (spine: or give --level for TotalSegmentator labels)" },
   linear: { type: "flag", description: "skip the nonlinear pushover (run by default: hip about 30 s at 1.5 mm, spine about 15 s at 1 mm); the strength is then the linear critical-volume criterion's" },
   nonlinear: { type: "flag", description: "run the nonlinear pushover (the default; kept for compatibility)" },
+  criterion: { type: "string", description: "hip strength criterion: nonlinear-peak (default), linear-critical-volume or linear-first-node" },
+  "critical-fraction": { type: "number", description: "hip, linear-critical-volume: the critical bone-volume fraction (default 0.02)" },
   out: { type: "string", description: "output folder for result.json and report.html (default bct-report)" },
   export: { type: "flag", description: "also write model.inp (CalculiX deck with the load case), surface.stl, and element fields (density, modulus, risk) as NIfTI" },
   json: { type: "flag", description: "print the result as JSON on stdout" },
@@ -58,6 +60,20 @@ export function hipSideOption(value: unknown, site: "hip" | "spine"): "left" | "
 /** "low bone strength", or why there is no class. */
 function className(result: HipAnalysisResult | SpineAnalysisResult): string {
   return result.classification ? `${result.classification} bone strength` : `no class: the thresholds ${result.thresholds.name} belong to another strength definition`;
+}
+
+/** The hip strength criterion from --criterion, --critical-fraction and --linear. */
+function hipStrengthOption(options: Record<string, unknown>): HipStrengthChoice {
+  const c = (options.criterion as string | undefined) ?? (options.linear ? "linear-critical-volume" : "nonlinear-peak");
+  const fraction = options["critical-fraction"] as number | undefined;
+  if (fraction !== undefined && c !== "linear-critical-volume") throw new UsageError("--critical-fraction goes with --criterion linear-critical-volume");
+  if (c === "nonlinear-peak") return { criterion: c };
+  if (c === "linear-first-node") return { criterion: c };
+  if (c === "linear-critical-volume") {
+    if (fraction !== undefined && !(fraction >= 0 && fraction < 1)) throw new UsageError(`--critical-fraction must be in [0, 1), got ${fraction}`);
+    return { criterion: c, criticalFraction: fraction };
+  }
+  throw new UsageError(`--criterion must be nonlinear-peak, linear-critical-volume or linear-first-node, got ${c}`);
 }
 
 /** The report rows every site shares: calibration, mesh, material, solver, time. */
@@ -85,7 +101,7 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
   return reportHtml({
     title: `bct hip analysis: ${source}`,
     headline: [
-      [`Femoral strength (${result.loadCase.kind}, ${a.nonlinear ? "nonlinear" : "linear"})`, `${result.strengthN.toFixed(0)} N`],
+      [`Femoral strength (${result.loadCase.kind}, ${result.strength.definition.criterion})`, `${result.strengthN.toFixed(0)} N`],
       ["Class", `${className(result)} (${result.sex === "F" ? "women" : "men"}, hip)`],
       common.thresholds,
       ["Stiffness", `${result.stiffnessNPerMm} N/mm`],
@@ -108,6 +124,7 @@ export function hipReport(ct: Volume, result: HipAnalysisResult, a: HipArtifacts
       ["Femur", `${result.femur.side}, head radius ${result.femur.headRadius.toFixed(1)} mm, neck-shaft angle ${result.femur.neckShaftAngleDeg.toFixed(1)} deg, anteversion ${result.femur.anteversionDeg.toFixed(1)} deg`],
       ...common.model,
       ["Load case", JSON.stringify({ ...result.loadCase, directionLps: result.loadCase.directionLps.map((x) => +x.toFixed(4)) })],
+      ["Strength definition", `${result.strength.criterion}; ${result.strength.definition.boundary} (id ${result.strength.definition.id})`],
       ["Strength criterion", `${result.strength.criterion} (${result.strength.mode} governs)`],
       ...common.run,
     ],
@@ -252,7 +269,7 @@ export const analyzeCommand: Command = {
         sex: sex as Sex, calibration, elementSize: element,
         loadCase: lcName === "stance" ? stance() : sidewaysFall(),
         labels: labelMap ? { map: labelMap, label: label! } : undefined, side,
-        nonlinear: !options.linear,
+        strength: hipStrengthOption(options),
         thresholds,
         onProgress: progressLine(io),
       });

@@ -19,7 +19,8 @@
  *    `subjects/<id>.phantom.json`.
  * 4. Truth (the generator's exact voxel-mean density, no CT noise or blur):
  *    - strength: `analyzeHip` at a fine element size (default 1.5 mm) on the exact density with the
- *      truth femur label. `analyzeHip` takes a CT; the exact density volume is given as its "CT"
+ *      truth femur label, with the strength definition of `bct analyze` and of the cohort runner
+ *      (the nonlinear peak by default; its definition id is recorded in the truth). `analyzeHip` takes a CT; the exact density volume is given as its "CT"
  *      with phantom calibration: the density volume holds the calibration rods at exactly their
  *      certified densities, so the fitted line is the identity (slope 1, intercept 0, checked to
  *      1e-3), and the FE model is built on the exact density;
@@ -126,7 +127,7 @@ export interface OutcomeModel {
  * `scale` = 0.2 Φ50 / ln 4, so p goes from 0.2 to 0.8 across Φ50 ± 20%, the width of the transition
  * zone around Φ = 1 of Keaveny & Bouxsein 2008 ✔. `phi50` is not 1: the fall force is the peak force
  * of a fall straight onto the trochanter (no soft-tissue attenuation, no protective response) and the
- * strength is the pipeline's linear first-failure criterion, which is conservative (the default
+ * strength was the pipeline's linear 2% volume criterion when Φ50 was chosen, which is conservative (the default
  * phantom's is about half the ~7 kN of young cadaver femora, §8 ◇), so Φ runs two to three times its
  * clinical values (median about 2.5 in the shipped cohort). Φ50 = 2.8 was chosen, after a pilot of
  * the shipped cohort's subjects, to give it an expected case fraction of about a third, a mix suited
@@ -245,8 +246,10 @@ export function subjectPhantomCertificate(spec: SubjectSpec): PhantomDefinition 
 /** A subject's truth, computed from the generator's exact density. */
 export interface SubjectTruth {
   id: string;
-  /** Linear sideways-fall strength on the exact density (N). */
+  /** Sideways-fall strength on the exact density (N), by the definition of `bct analyze` (see `strengthDefinition`). */
   trueStrengthN: number;
+  /** The strength's definition id (lib/strength/definition); absent in truths computed before it was recorded (the linear 2% volume criterion). */
+  strengthDefinition?: string;
   trueNeckABMD: number;
   trueTotalHipABMD: number;
   /** The strength's FE model. */
@@ -315,7 +318,8 @@ export function inSilicoSubjectTask(task: InSilicoSubjectTask): SubjectTruth {
   }
   return {
     id: spec.id,
-    trueStrengthN: result.strength.linearN,
+    trueStrengthN: result.strengthN,
+    strengthDefinition: result.strength.definition.id,
     trueNeckABMD: round(dxa.artifacts.rois.neck.aBMD, 4),
     trueTotalHipABMD: round(dxa.artifacts.rois.totalHip.aBMD, 4),
     elementSizeMm: elementSize,
@@ -602,7 +606,7 @@ by (cohort seed, one stream per variable, k): subject k is the same whatever the
 4. **CT**: the hip phantom on the clinical grid (1 × 1 × 1.25 mm), with the 5-rod K2HPO4 calibration
    phantom under the patient (so \`calibration: phantom\` works), partial volume, blur, noise (seed
    in the spec).
-5. **Truth**: strength = \`analyzeHip\` (sideways fall, linear first-failure criterion, Morgan 2003 law)
+5. **Truth**: strength = \`analyzeHip\` (sideways fall, ${extra.truths[0]?.strengthDefinition ?? "linear 2% volume criterion"}, Morgan 2003 law)
    on the generator's exact voxel-mean density with the truth femur label, at ${s.elementSizeMm} mm elements
    (the exact density is given as the "CT" with phantom calibration: its rods hold exactly their
    certified densities, so the fit is the identity, checked). aBMD = \`hipDxa\` (lib/dxa/hip.ts) on the

@@ -24,7 +24,7 @@ import { BctError } from "../errors.js";
 import { readNifti } from "../io/nifti/index.js";
 import { addResultProvenance, bctIdentity, canonicalJson, digestInput, ProvenanceError, sha256, shortId, type InputDigest, type InputSpec, type Provenance } from "../io/provenance.js";
 import { datasetPath } from "../package-root.js";
-import { analyzeHip, type CalibrationChoice, type HipAnalysisResult, type HipArtifacts } from "../pipeline/hip.js";
+import { analyzeHip, hipStrengthChoice, type CalibrationChoice, type HipAnalysisResult, type HipArtifacts, type HipStrengthChoice } from "../pipeline/hip.js";
 import type { Sex, StrengthClass } from "../strength/classify.js";
 import { factorOfRisk, fallForceN } from "./fall.js";
 import { isSyntheticSpec, loadSubjectScan, resolveCohortPath, type SubjectScan } from "./scan-source.js";
@@ -50,6 +50,11 @@ export interface SubjectOptions {
    * water base, like the embedded phantoms).
    */
   waterDisplacement?: number;
+  /**
+   * The strength criterion. Default `analyzeHip`'s, the nonlinear peak: the cohort, the in-silico
+   * truth and `bct analyze` report strength on one definition (`strengthDefinition` column).
+   */
+  strength?: HipStrengthChoice;
 }
 
 /** What a subject's result was computed from; a stored result is reused only when these match. */
@@ -67,6 +72,8 @@ export interface SubjectInputs {
   label?: number;
   /** The requested element size, or "default". */
   elementSize: number | "default";
+  /** The strength criterion (analyzeHip's default filled in), so results of another criterion are never reused. */
+  strength: HipStrengthChoice;
   heightCm?: number;
   weightKg?: number;
 }
@@ -93,6 +100,8 @@ export interface HipColumns {
   classification: StrengthClass | null;
   elements: number;
   elementSizeMm: number;
+  /** The strength's definition id (lib/strength/definition): criterion, model, law, strains, element size. */
+  strengthDefinition: string;
   /** "phantom" or "internal" and the fit, e.g. "phantom: 0.12 + 0.63013 x HU". */
   calibrationFit: string;
   scanFormat: SubjectScan["format"];
@@ -102,13 +111,14 @@ export interface HipColumns {
 
 const HIP_BLOCK: ColumnBlock<HipColumns> = {
   name: "hip",
-  columns: ["strengthN", "stiffnessNPerMm", "classification", "elements", "elementSizeMm", "calibrationFit", "scanFormat", "warnings"],
+  columns: ["strengthN", "stiffnessNPerMm", "classification", "elements", "elementSizeMm", "strengthDefinition", "calibrationFit", "scanFormat", "warnings"],
   compute: ({ scan, hip: { result } }) => ({
     strengthN: result.strengthN,
     stiffnessNPerMm: result.stiffnessNPerMm,
     classification: result.classification,
     elements: result.elements,
     elementSizeMm: result.elementSizeMm,
+    strengthDefinition: result.strength.definition.id,
     calibrationFit: `${result.calibration.method}: ${result.calibration.intercept.toFixed(2)} + ${result.calibration.slope.toFixed(5)} x HU`,
     scanFormat: scan.format,
     warnings: [...scan.warnings.map((w) => `scan: ${w}`), ...result.warnings].join(" | "),
@@ -280,6 +290,7 @@ export function subjectInputs(row: CohortRow, baseDir: string, opts: SubjectOpti
     labels: row.labels !== undefined ? resolveCohortPath(row.labels, baseDir) : undefined,
     label: row.label,
     elementSize: opts.elementSize ?? "default",
+    strength: hipStrengthChoice({ strength: opts.strength }),
     heightCm: row.heightCm, weightKg: row.weightKg,
   };
   for (const k of Object.keys(inputs) as (keyof SubjectInputs)[]) if (inputs[k] === undefined) delete inputs[k];
@@ -287,7 +298,7 @@ export function subjectInputs(row: CohortRow, baseDir: string, opts: SubjectOpti
 }
 
 /**
- * Analyse one cohort subject (hip, sideways fall, linear strength). Never throws for a problem with
+ * Analyse one cohort subject (hip, sideways fall, the strength of `bct analyze`: nonlinear peak by default). Never throws for a problem with
  * the subject: it comes back as `{ status: "error", error, errorName }`.
  * @param row the subject's row of a cohort table
  * @param baseDir the folder relative paths in the row are relative to
@@ -300,7 +311,7 @@ export function subjectInputs(row: CohortRow, baseDir: string, opts: SubjectOpti
 export async function analyzeSubject(row: CohortRow, baseDir: string, opts: SubjectOptions = {}): Promise<SubjectResult> {
   const t0 = performance.now();
   const seconds = () => Math.round((performance.now() - t0) / 10) / 100;
-  let inputs: SubjectInputs = { scan: row.scan, sex: row.sex, calibration: row.calibration, elementSize: opts.elementSize ?? "default" };
+  let inputs: SubjectInputs = { scan: row.scan, sex: row.sex, calibration: row.calibration, elementSize: opts.elementSize ?? "default", strength: hipStrengthChoice({ strength: opts.strength }) };
   try {
     inputs = subjectInputs(row, baseDir, opts);
     const scan = await loadSubjectScan(row, baseDir);
@@ -310,7 +321,7 @@ export async function analyzeSubject(row: CohortRow, baseDir: string, opts: Subj
       calibration = { kind: "phantom", phantom: scan.certificate };
     } else if (inputs.phantom) calibration = { kind: "phantom", phantom: inputs.phantom };
     const labels = inputs.labels !== undefined ? { map: readNifti(inputs.labels).volume, label: inputs.label! } : undefined;
-    const hip = analyzeHip(scan.ct, { sex: row.sex, calibration, elementSize: opts.elementSize, labels });
+    const hip = analyzeHip(scan.ct, { sex: row.sex, calibration, elementSize: opts.elementSize, labels, strength: inputs.strength });
     const provenance = addResultProvenance(subjectProvenance(inputs, opts), hip.result);
     provenance.resolved = resolvedOptions(hip.result);
     const ctx: SubjectContext = { row, scan, hip };

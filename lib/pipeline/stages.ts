@@ -17,11 +17,13 @@ import type { MaleReferenceChoice } from "../dxa/reference.js";
 import { spineDxa, type SpineDxaArtifacts, type SpineDxaResult, type VertebraInput } from "../dxa/spine.js";
 import { createVolume } from "../volume/volume.js";
 import type { BoundaryCondition } from "../fe/bc.js";
-import { solve, type FeSolution } from "../fe/solve/solve.js";
+import { solve, type FeSolution, type SolveOptions } from "../fe/solve/solve.js";
 import type { VoxelModel } from "../fe/voxel-model.js";
 import { mapModulus, type MaterialMappingResult } from "../materials/map.js";
 import { gridToVoxelModel } from "../mesh/model.js";
 import { voxelize, type ElementGrid } from "../mesh/voxelize.js";
+import { PMMA_MODULUS_MPA, PMMA_POISSON, type CappedGrid } from "../mesh/pmma-caps.js";
+import { integratedModulus } from "../mesh/integrate-modulus.js";
 import type { Mask } from "../segmentation/mask.js";
 import type { Volume } from "../volume/volume.js";
 import type { StageClock } from "./progress.js";
@@ -159,21 +161,40 @@ export function toHydroxyapatite(density: Volume<Float32Array>, fit: Calibration
   };
 }
 
-/** Voxel mesh of the mask at `h` mm, moduli by `law`, and the FE model. */
-export function modelStage(clock: StageClock, warnings: Warnings, density: Volume, mask: Mask, h: number, law: string, poisson: number): { grid: ElementGrid; materials: MaterialMappingResult; model: VoxelModel } {
-  const grid = clock.run("mesh", `voxel mesh at ${h} mm`, () => voxelize(density, mask, { elementSize: h }), (g) => `${g.elements.length} elements of ${h} mm`);
-  warnings.add("mesh", grid.warnings);
-  const materials = clock.run("materials", `moduli (${law})`, () => mapModulus(grid.density, { law }));
+/** How element moduli come from the density: the law of the element's mean density, or the element mean of the law (lib/mesh/integrate-modulus). */
+export type ModulusMapping = "mean-density" | "integrated";
+
+/**
+ * Voxel mesh of the mask at `h` mm, moduli by `law` (`mapping`, default "mean-density"), and the FE
+ * model. With `caps`, the bone grid is then given its PMMA caps (lib/mesh/pmma-caps): the PMMA
+ * elements get the PMMA modulus, and `materials.modulus` stays the bone law's (bone elements only).
+ */
+export function modelStage(
+  clock: StageClock, warnings: Warnings, density: Volume, mask: Mask, h: number, law: string, poisson: number,
+  extra: { caps?: (grid: ElementGrid) => CappedGrid; mapping?: ModulusMapping; subsamples?: number } = {},
+): { grid: ElementGrid; materials: MaterialMappingResult; model: VoxelModel; capped?: CappedGrid } {
+  const bone = clock.run("mesh", `voxel mesh at ${h} mm`, () => voxelize(density, mask, { elementSize: h, subsamples: extra.subsamples }), (g) => `${g.elements.length} elements of ${h} mm`);
+  warnings.add("mesh", bone.warnings);
+  const mapping = extra.mapping ?? "mean-density";
+  const materials = clock.run("materials", `moduli (${law}, ${mapping})`, () =>
+    mapping === "integrated" ? integratedModulus(density, mask, bone, law, { subsamples: extra.subsamples }) : mapModulus(bone.density, { law }));
   warnings.add("materials", materials.warnings);
-  return { grid, materials, model: gridToVoxelModel(grid, materials.modulus, poisson) };
+  if (!extra.caps) return { grid: bone, materials, model: gridToVoxelModel(bone, materials.modulus, poisson) };
+  const caps = extra.caps;
+  const capped = clock.run("mesh", "PMMA caps", () => caps(bone), (c) => c.caps.map((k) => `${k.name} ${k.elements} PMMA elements`).join(", "));
+  if (poisson !== PMMA_POISSON) warnings.add("materials", [`the PMMA caps take the bone's Poisson's ratio ${poisson} (PMMA: ${PMMA_POISSON}); the voxel model has one ratio`]);
+  // the capped grid keeps the bone elements in their order (padding preserves the flat-index order)
+  const modulus = new Float32Array(capped.material.length);
+  for (let q = 0, b = 0; q < modulus.length; q++) modulus[q] = capped.material[q] ? PMMA_MODULUS_MPA : materials.modulus[b++];
+  return { grid: capped.grid, materials, model: gridToVoxelModel(capped.grid, modulus, poisson), capped };
 }
 
 /** Solve with progress every 10 iterations. */
-export function solveStage(clock: StageClock, warnings: Warnings, model: VoxelModel, bcs: BoundaryCondition[], tol: number): FeSolution {
+export function solveStage(clock: StageClock, warnings: Warnings, model: VoxelModel, bcs: BoundaryCondition[], tol: number, share: Pick<SolveOptions, "engine" | "reuse"> = {}): FeSolution {
   let last = 0;
   const s = clock.run("solve", `solving ${3 * model.nodeGrid.length} DOF`, () =>
     solve(model, bcs, {
-      tol,
+      tol, ...share,
       onProgress: (p) => {
         if (p.iteration - last >= 10) {
           last = p.iteration;

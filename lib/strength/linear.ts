@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { BctError } from "../errors.js";
 import { elementResults } from "../fe/results.js";
 import { voxelNodePosition, type VoxelModel } from "../fe/voxel-model.js";
 import { PISTOIA_CRITICAL_FRACTION, SCHILEO_STRAIN_LIMITS } from "./criteria.js";
@@ -35,6 +36,8 @@ export interface LinearStrengthOptions {
   excludeNearMm?: number;
   /** Per-element weights (e.g. bone fraction); default 1. */
   weights?: ArrayLike<number>;
+  /** Elements left out of the ranking (non-zero), e.g. the PMMA of embedding caps: not bone. */
+  excludeElements?: ArrayLike<number>;
 }
 
 /** Result of {@link linearStrength}. Plain data. */
@@ -59,6 +62,7 @@ export interface LinearStrengthResult {
 export function linearStrength(model: VoxelModel, displacement: ArrayLike<number>, loadN: number, opts: LinearStrengthOptions = {}): LinearStrengthResult {
   const limits = opts.limits ?? SCHILEO_STRAIN_LIMITS;
   const frac = opts.criticalFraction ?? PISTOIA_CRITICAL_FRACTION;
+  if (!(frac >= 0 && frac < 1)) throw new BctError(`critical fraction ${frac}: need 0 <= fraction < 1 (0.02 is 2% of the bone volume; 0 the first element)`);
   const ne = model.voxels.length;
   const res = elementResults(model, displacement, "centroid");
   const excluded = new Uint8Array(ne);
@@ -98,6 +102,10 @@ export function linearStrength(model: VoxelModel, displacement: ArrayLike<number
       }
     }
   }
+  if (opts.excludeElements) {
+    if (opts.excludeElements.length !== ne) throw new BctError(`excludeElements has ${opts.excludeElements.length} values for ${ne} elements`);
+    for (let e = 0; e < ne; e++) if (opts.excludeElements[e]) excluded[e] = 1;
+  }
   const risk = new Float64Array(ne);
   const modeOf = new Uint8Array(ne);
   let nEx = 0;
@@ -129,7 +137,9 @@ export function linearStrength(model: VoxelModel, displacement: ArrayLike<number
     failedElements: Int32Array.from(order.slice(0, k + 1)),
     mode: modeOf[crit] ? "compression" : "tension",
     excludedElements: nEx,
-    criterion: `${(frac * 100).toFixed(1)}% of bone volume at principal strain ${limits.tension * 100}% tension / ${limits.compression * 100}% compression`,
+    criterion: frac > 0
+      ? `${(frac * 100).toFixed(1)}% of bone volume at principal strain ${limits.tension * 100}% tension / ${limits.compression * 100}% compression`
+      : `first element (centroid strains) at principal strain ${limits.tension * 100}% tension / ${limits.compression * 100}% compression`,
     warnings,
   };
 }
