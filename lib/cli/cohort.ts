@@ -129,7 +129,6 @@ const REFERENCE_OPTIONS: Record<string, OptionSpec> = {
   sites: { type: "string", description: "hip,spine (default both)" },
   "hip-element": { type: "number", description: "hip element size in mm (default: analyzeHip's)" },
   "spine-element": { type: "number", description: "spine element size in mm (default: analyzeSpine's)" },
-  nonlinear: { type: "flag", description: "hip: ask analyzeHip for the nonlinear pushover (bct analyze runs it by default; analyzeHip does not)" },
   supersampling: { type: "number", description: "subsamples per voxel edge of the exact density (default 3, the generator's; 2 is about 3x faster)" },
   workers: { type: "number", description: "worker threads (default 0: in this thread; the result does not depend on it)" },
 };
@@ -149,7 +148,7 @@ export const cohortReferenceCommand: Command = {
     const s = await generateReferencePopulation({
       n: (options.n as number | undefined) ?? 30, seed: options.seed as number | undefined, ageRange: ages as [number, number], sites, outDir: out,
       elementSize: { hip: options["hip-element"] as number | undefined, spine: options["spine-element"] as number | undefined },
-      nonlinear: !!options.nonlinear, workers: options.workers as number | undefined, supersampling: options.supersampling as number | undefined,
+      nonlinear: false, workers: options.workers as number | undefined, supersampling: options.supersampling as number | undefined,
       onProgress: (m) => io.err(m),
     });
     io.out([

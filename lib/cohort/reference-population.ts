@@ -222,7 +222,7 @@ export interface ReferencePopulationOptions {
   outDir: string;
   /** Element sizes (mm). Default: the pipeline's defaults (not passed). */
   elementSize?: { hip?: number; spine?: number };
-  /** Hip: ask `analyzeHip` for the nonlinear pushover. Default: not asked (analyzeHip's default). */
+  /** Hip: pass the legacy `nonlinear: true` flag to `analyzeHip`. Default false: analyzeHip's own default (the nonlinear peak, like `bct analyze`). */
   nonlinear?: boolean;
   /**
    * Subsamples per voxel edge of the generator's partial-volume density (lib/synthetic/ct-formation.ts).
