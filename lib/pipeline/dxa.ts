@@ -21,7 +21,8 @@ import type { MaleReferenceChoice } from "../dxa/reference.js";
 import type { CalibrationFit } from "../calibration/fit.js";
 import { fillHoles } from "../segmentation/components.js";
 import { thresholdMask } from "../segmentation/mask.js";
-import { LevelNamingError, lumbarVertebraMask, nameLumbarLevels } from "../segmentation/spine-levels.js";
+import { findNamedLevel, LevelNamingError, vertebraMask } from "../segmentation/spine-levels.js";
+import { findSpineLevels } from "./level-finding.js";
 import type { Sex } from "../strength/classify.js";
 import type { Volume } from "../volume/volume.js";
 import { femurStage } from "./hip.js";
@@ -83,6 +84,14 @@ const LUMBAR_L1_L4 = ["L1", "L2", "L3", "L4"] as const;
 export function measureSpineDxa(ct: Volume, opts: SpineDxaMeasureOptions): { result: SpineDxaReport; artifacts: SpineDxaArtifacts & { density: Volume; calibration: CalibrationFit } } {
   const clock = new StageClock(opts.onProgress);
   const warn = new Warnings();
+  const how = opts.vertebrae ?? "auto";
+  // Levels named first, on the coarse copy the strength analysis uses too (the same vertebrae, and a
+  // scan without a nameable column fails before the calibration).
+  const naming = !opts.labels && how === "auto"
+    ? clock.run("level naming", "naming the levels on a coarse copy of the scan", () => findSpineLevels(ct, opts.calibration),
+      (r) => `${r.levels.map((l) => l.name).join(" ")} from the ${r.namedFrom}`)
+    : undefined;
+  if (naming) warn.add("level naming", naming.warnings);
   const cal = calibrateStage(clock, warn, ct, opts.calibration, "spine");
   const density = cal.density;
   const vertebrae: VertebraInput[] = clock.run("segmentation", "lumbar vertebrae", () => {
@@ -90,14 +99,11 @@ export function measureSpineDxa(ct: Volume, opts: SpineDxaMeasureOptions): { res
       const levels = opts.levelLabels ?? Object.fromEntries(LUMBAR_L1_L4.map((l) => [l, TOTALSEGMENTATOR_VERTEBRA_LABELS[l]]));
       return vertebraeFromLabels(opts.labels, levels, density, { skipMissing: true });
     }
-    const how = opts.vertebrae ?? "auto";
-    if (how === "auto") {
-      const naming = nameLumbarLevels(density);
-      warn.add("level naming", naming.warnings);
+    if (naming) {
       const out: VertebraInput[] = [];
       for (const level of LUMBAR_L1_L4) {
         try {
-          out.push({ level, mask: lumbarVertebraMask(density, level, { naming }) });
+          out.push({ level, mask: vertebraMask(density, findNamedLevel(naming, level)) });
         } catch (e) {
           if (!(e instanceof LevelNamingError)) throw e;
           warn.add("level naming", [`${level} left out: ${e.message}`]);

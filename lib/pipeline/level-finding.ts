@@ -123,14 +123,28 @@ export interface SpineTarget {
  *   the provisional calibration fails.
  */
 export function findSpineTarget(ct: Volume, choice: CalibrationChoice, want: SpineTargetRequest): SpineTarget {
-  const coarse = coarseGrid(ct);
-  const density = applyCalibration(coarse, provisionalFit(ct, coarse, choice));
-  const grid = { spacing: coarse.spacing.map((s) => +s.toFixed(3)) as Vec3, dims: [...coarse.dims] as Vec3 };
-  const survey = surveyColumn(density);
+  const { density, survey, grid } = coarseSurvey(ct, choice);
   if (want.at) {
     const pick = vertebraAtPoint(density, want.at, { survey });
     return { level: pick.level, naming: pick.naming, at: want.at, grid, warnings: pick.warnings };
   }
   const naming = namedOrThrow(survey);
   return { level: findNamedLevel(naming, want.level ?? "L1"), naming, grid, warnings: naming.warnings };
+}
+
+/**
+ * The named levels of the column, found the same way as {@link findSpineTarget} (coarse copy,
+ * provisional calibration), so that every analysis of a scan (strength, DXA) cuts the same vertebrae.
+ * @throws LevelNamingError when neither a sacrum nor ribs name the column.
+ */
+export function findSpineLevels(ct: Volume, choice: CalibrationChoice): SpineLevelsResult {
+  return namedOrThrow(coarseSurvey(ct, choice).survey);
+}
+
+/** The coarse, provisionally calibrated copy of the scan and the survey of its column. */
+function coarseSurvey(ct: Volume, choice: CalibrationChoice): { density: Volume; survey: ReturnType<typeof surveyColumn>; grid: SpineTarget["grid"] } {
+  const coarse = coarseGrid(ct);
+  const density = applyCalibration(coarse, provisionalFit(ct, coarse, choice));
+  const grid = { spacing: coarse.spacing.map((s) => +s.toFixed(3)) as Vec3, dims: [...coarse.dims] as Vec3 };
+  return { density, survey: surveyColumn(density), grid };
 }

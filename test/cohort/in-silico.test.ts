@@ -206,16 +206,28 @@ describe("the shipped cohort (datasets/cohort/in-silico)", () => {
     }
   });
 
-  it("regenerates identically: the first 2 subjects with the same seed (n = 2) through the CLI", async () => {
+  it("regenerates identically what does not depend on the strength model: the first 2 subjects (n = 2) through the CLI", async () => {
+    // The shipped truth strengths (and the fall outcomes drawn from them) were computed with the
+    // linear strength definition of an earlier hip model (rigid caps, clamped cut); the model has
+    // changed since (PMMA caps, pinned cut, nonlinear peak), so those columns are not regenerated here
+    // (datasets/cohort/in-silico/README.md says so). Everything else must come back byte-identical:
+    // the subjects, their specs, body size, and the truth aBMD with the simulated DXA. A coarse element
+    // keeps this quick: the strength is not compared.
     const { cohort, truth } = shipped();
     const out = join(dir, "regen");
     const lines: string[] = [];
-    const rc = await runCli(["cohort", "generate", "--out", out, "--n", "2", "--seed", "1"], { out: (t) => void lines.push(t), err: (t) => void lines.push(t) });
+    const rc = await runCli(["cohort", "generate", "--out", out, "--n", "2", "--seed", "1", "--element", "4"], { out: (t) => void lines.push(t), err: (t) => void lines.push(t) });
     expect(rc).toBe(0);
     expect(lines.join("\n")).toMatch(/2 subjects/);
     const c2 = parseCsv(join(out, "cohort.csv")), t2 = parseCsv(join(out, "truth.csv"));
-    expect(c2.lines).toEqual(cohort.lines.slice(0, 3));
-    expect(t2.lines).toEqual(truth.lines.slice(0, 3));
+    const strengthModel = new Set(["fracture", "trueStrengthN", "factorOfRisk", "fractureProbability"]);
+    const keep = (t: { header: string[]; rows: Record<string, string>[] }) => t.rows.map((r) => t.header.filter((h) => !strengthModel.has(h)).map((h) => r[h]));
+    expect(c2.header).toEqual(cohort.header);
+    expect(t2.header).toEqual(truth.header);
+    expect(keep(c2)).toEqual(keep({ header: cohort.header, rows: cohort.rows.slice(0, 2) }));
+    expect(keep(t2)).toEqual(keep({ header: truth.header, rows: truth.rows.slice(0, 2) }));
     for (const r of c2.rows) expect(readFileSync(join(out, r.scan), "utf8")).toBe(readFileSync(join(SHIPPED, r.scan), "utf8"));
+    // the strengths are recomputed with the current model: positive and on the scale of a femur
+    for (const r of t2.rows) expect(Number(r.trueStrengthN)).toBeGreaterThan(500);
   });
 });
