@@ -63,7 +63,7 @@ function className(result: HipAnalysisResult | SpineAnalysisResult): string {
 }
 
 /** The hip strength criterion from --criterion, --critical-fraction and --linear. */
-function hipStrengthOption(options: Record<string, unknown>): HipStrengthChoice {
+export function hipStrengthOption(options: Record<string, unknown>): HipStrengthChoice {
   const c = (options.criterion as string | undefined) ?? (options.linear ? "linear-critical-volume" : "nonlinear-peak");
   const fraction = options["critical-fraction"] as number | undefined;
   if (fraction !== undefined && c !== "linear-critical-volume") throw new UsageError("--critical-fraction goes with --criterion linear-critical-volume");

@@ -9,6 +9,7 @@
  * BullMQ queue (lib/cohort/queue); see docs/cohorts.md.
  * @module
  */
+import { hipStrengthOption } from "./analyze.js";
 import { readFileSync } from "node:fs";
 import type { PhantomDefinition } from "../calibration/phantom.js";
 import { runCohort, type CohortProgress } from "../cohort/runner.js";
@@ -22,6 +23,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   out: { type: "string", description: "output folder (required): subjects/<id>.json, results.csv, results.json" },
   workers: { type: "number", description: "worker threads (default: one per core, at most one per subject; 0: in this thread)" },
   element: { type: "number", description: "element size in mm (default 1.5)" },
+  criterion: { type: "string", description: "strength criterion: nonlinear-peak (default, as bct analyze), linear-critical-volume or linear-first-node" },
+  "critical-fraction": { type: "number", description: "with --criterion linear-critical-volume: the critical bone-volume fraction (default 0.02)" },
   phantom: { type: "string", description: "calibration phantom certificate (JSON) for rows with calibration phantom (default: a synthetic subject's own phantom; for scans on disk, that of bct's synthetic scans)" },
   "water-displacement": { type: "number", description: "internal calibration: water displaced per unit K2HPO4 (default 0.2174; 0 for synthetic subjects)" },
   "no-retry-failed": { type: "flag", description: "keep the stored errors of subjects that failed in an earlier run instead of recomputing them" },
@@ -41,7 +44,8 @@ function analysisOptions(options: ParsedArgs["options"]): SubjectOptions {
       throw new UsageError(`cannot read ${phantomFile} as JSON: ${(e as Error).message}`);
     }
   }
-  return { elementSize: element, phantom, waterDisplacement: options["water-displacement"] as number | undefined };
+  const strength = options.criterion === undefined && options["critical-fraction"] === undefined ? undefined : hipStrengthOption(options);
+  return { elementSize: element, phantom, waterDisplacement: options["water-displacement"] as number | undefined, ...(strength ? { strength } : {}) };
 }
 
 /** One progress line. */

@@ -134,7 +134,7 @@ export async function runCohort(table: CohortTable, opts: CohortRunOptions): Pro
 
 /** The options of a cohort's subjects, without the undefined ones. */
 export function subjectOptionsOf(opts: SubjectOptions): SubjectOptions {
-  const options: SubjectOptions = { elementSize: opts.elementSize, phantom: opts.phantom, waterDisplacement: opts.waterDisplacement };
+  const options: SubjectOptions = { elementSize: opts.elementSize, phantom: opts.phantom, waterDisplacement: opts.waterDisplacement, strength: opts.strength };
   for (const k of Object.keys(options) as (keyof SubjectOptions)[]) if (options[k] === undefined) delete options[k];
   return options;
 }

@@ -18,13 +18,15 @@ import { bct } from "../helpers/cli.js";
 const HIP = resolve(REPO_ROOT, "datasets/phantom/hip");
 const CERTIFICATE = JSON.parse(readFileSync(resolve(REPO_ROOT, "datasets/phantom/calibration-phantom.json"), "utf8")) as PhantomDefinition;
 const ELEMENT = 3; // mm: coarse and fast
+/** The runner's machinery is under test, not the strength model: the quick linear criterion. */
+const STRENGTH = { criterion: "linear-critical-volume" } as const;
 
 
 /** The independent reference: the hip pipeline called directly on the NIfTI phantom. */
 let reference: { strengthN: number; stiffnessNPerMm: number; elements: number };
 beforeAll(async () => {
   const ct = (await readScan(join(HIP, "ct.nii.gz"))).volume;
-  const { result } = analyzeHip(ct, { sex: "F", calibration: { kind: "phantom", phantom: CERTIFICATE }, elementSize: ELEMENT });
+  const { result } = analyzeHip(ct, { sex: "F", calibration: { kind: "phantom", phantom: CERTIFICATE }, elementSize: ELEMENT, strength: STRENGTH });
   reference = { strengthN: result.strengthN, stiffnessNPerMm: result.stiffnessNPerMm, elements: result.elements };
 });
 
@@ -50,7 +52,7 @@ describe("bct cohort run (worker threads, through the build)", () => {
       ].join("\n") + "\n",
     );
     const out = join(dir, "out");
-    const args = ["cohort", "run", join(dir, "cohort.csv"), "--out", out, "--element", String(ELEMENT), "--workers", "2", "--json"];
+    const args = ["cohort", "run", join(dir, "cohort.csv"), "--out", out, "--element", String(ELEMENT), "--criterion", "linear-critical-volume", "--workers", "2", "--json"];
 
     // First run: 3 ok, 1 error; exit code 3 says "finished, some subjects failed".
     const r1 = await bct(...args);
@@ -147,7 +149,7 @@ describe("runCohort in process (workers: 0)", () => {
       { baseDir: dir },
     );
     const events: CohortProgress[] = [];
-    const s = await runCohort(table, { outDir: join(dir, "out"), workers: 0, elementSize: ELEMENT, onProgress: (e) => events.push(e) });
+    const s = await runCohort(table, { outDir: join(dir, "out"), workers: 0, elementSize: ELEMENT, strength: STRENGTH, onProgress: (e) => events.push(e) });
     expect(s).toMatchObject({ total: 2, ok: 1, failed: 1, workers: 0 });
     expect(events.map((e) => `${e.kind} ${e.id} ${e.done}`)).toEqual(["start LAB 0", "done LAB 1", "start GONE 1", "failed GONE 2"]);
     expect(events[1].etaSeconds).toBeGreaterThan(0);
@@ -155,7 +157,7 @@ describe("runCohort in process (workers: 0)", () => {
     const [lab, gone] = JSON.parse(readFileSync(join(dir, "out", "results.json"), "utf8")).rows as Record<string, string | number | null>[];
     expect(gone).toMatchObject({ status: "error", error: `no such file or folder: ${join(dir, "gone/dicom")}` });
     const labels = readNifti(join(HIP, "labels.nii.gz")).volume;
-    const direct = analyzeHip((await readScan(join(HIP, "ct.nii.gz"))).volume, { sex: "F", calibration: { kind: "phantom", phantom: CERTIFICATE }, elementSize: ELEMENT, labels: { map: labels, label: 1 } });
+    const direct = analyzeHip((await readScan(join(HIP, "ct.nii.gz"))).volume, { sex: "F", calibration: { kind: "phantom", phantom: CERTIFICATE }, elementSize: ELEMENT, strength: STRENGTH, labels: { map: labels, label: 1 } });
     expect(lab.strengthN).toBe(direct.result.strengthN);
     expect(lab.elements).toBe(direct.result.elements);
     expect(lab.elements).not.toBe(reference.elements); // the label map's femur, not the automatic mask
@@ -166,14 +168,14 @@ describe("runCohort in process (workers: 0)", () => {
     const dir = mkdtempSync(join(tmpdir(), "bct-cohort-resume-"));
     const table = cohortTable([{ id: "M1", sex: "F", scan: "missing.nii.gz" }, { id: "M2", sex: "M", scan: "missing.phantom.json" }], { baseDir: dir });
     const outDir = join(dir, "out");
-    const a = await runCohort(table, { outDir, workers: 0, elementSize: 3 });
+    const a = await runCohort(table, { outDir, workers: 0, elementSize: 3, strength: STRENGTH });
     expect(a).toMatchObject({ total: 2, ok: 0, failed: 2, reused: 0, computed: 2 });
     const stored = JSON.parse(readFileSync(join(outDir, "subjects", "M2.json"), "utf8"));
     expect(stored).toMatchObject({ status: "error", errorName: "ScanError", error: expect.stringMatching(/no such synthetic subject spec/) });
-    expect(await runCohort(table, { outDir, workers: 0, elementSize: 3, retryFailed: false })).toMatchObject({ reused: 2, computed: 0, failed: 2 });
-    expect(await runCohort(table, { outDir, workers: 0, elementSize: 3 })).toMatchObject({ reused: 0, computed: 2 });
+    expect(await runCohort(table, { outDir, workers: 0, elementSize: 3, strength: STRENGTH, retryFailed: false })).toMatchObject({ reused: 2, computed: 0, failed: 2 });
+    expect(await runCohort(table, { outDir, workers: 0, elementSize: 3, strength: STRENGTH })).toMatchObject({ reused: 0, computed: 2 });
     // Another element size is another result: nothing reused even with retryFailed: false.
-    expect(await runCohort(table, { outDir, workers: 0, elementSize: 2, retryFailed: false })).toMatchObject({ reused: 0, computed: 2 });
+    expect(await runCohort(table, { outDir, workers: 0, elementSize: 2, strength: STRENGTH, retryFailed: false })).toMatchObject({ reused: 0, computed: 2 });
     const clash = cohortTable([{ id: "A", sex: "F", scan: "a.nii.gz", strengthN: "3000" }], { baseDir: dir });
     await expect(runCohort(clash, { outDir, workers: 0 })).rejects.toThrow(CohortTableError);
     await expect(runCohort(clash, { outDir, workers: 0 })).rejects.toThrow(/strengthN have the name of a result column/);
