@@ -48,7 +48,7 @@ export const SPINE_FACTOR_BOUNDS: Readonly<Record<keyof SpineSubjectFactors, [nu
  * test/synthetic/spine-subject.test.ts). A factor f gives f times this, up to the size's small effect
  * on the endplate and basivertebral terms.
  */
-export const DEFAULT_SPINE_CENTRUM_VBMD_HA = 131.1;
+export const DEFAULT_SPINE_CENTRUM_VBMD_HA = 132.8; // re-measured with the deep-core trabecular ROI of lib/dxa/spine-roi.ts (131.1 with the earlier ROI)
 
 /** The population model of spine subjects (module docs). */
 export const SPINE_AGE_MODEL = {
