@@ -229,5 +229,5 @@ describe("the shipped cohort (datasets/cohort/in-silico)", () => {
     for (const r of c2.rows) expect(readFileSync(join(out, r.scan), "utf8")).toBe(readFileSync(join(SHIPPED, r.scan), "utf8"));
     // the strengths are recomputed with the current model: positive and on the scale of a femur
     for (const r of t2.rows) expect(Number(r.trueStrengthN)).toBeGreaterThan(500);
-  });
+  }, 600_000); // two subjects: CT generation, truth FE (nonlinear peak at 4 mm) and DXA
 });
