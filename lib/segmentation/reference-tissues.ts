@@ -30,6 +30,7 @@
  * ```
  * @module
  */
+import { boundingBox } from "../volume/crop.js";
 import { createVolume, indexToWorld, worldToIndex, type Vec3, type Volume } from "../volume/volume.js";
 import { fillHolesPerSlice } from "./bone.js";
 import { connectedComponents } from "./components.js";
@@ -243,7 +244,7 @@ const MUSCLE_HU: [number, number] = [-29, 150];
  * (so the erosion is the same as on the whole scan).
  */
 function refineAtFullResolution(ct: Volume, where: Mask, factor: Vec3, window: [number, number], erodeMm: number): ScanRegion {
-  const box = setBox(where);
+  const box = inclusiveBox(where, (x) => x !== 0);
   const a = [0, 0, 0] as Vec3, dims = [1, 1, 1] as Vec3;
   if (box) {
     for (let c = 0; c < 3; c++) {
@@ -277,20 +278,10 @@ function refineAtFullResolution(ct: Volume, where: Mask, factor: Vec3, window: [
   return { mask, factor: [1, 1, 1], offset: a };
 }
 
-/** Index bounding box [lo, hi] (inclusive) of the set voxels of a mask, or null. */
-function setBox(m: Mask): [Vec3, Vec3] | null {
-  const [nx, ny, nz] = m.dims;
-  const lo: Vec3 = [nx, ny, nz], hi: Vec3 = [-1, -1, -1];
-  for (let k = 0, p = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
-    if (!m.data[p]) continue;
-    if (i < lo[0]) lo[0] = i;
-    if (i > hi[0]) hi[0] = i;
-    if (j < lo[1]) lo[1] = j;
-    if (j > hi[1]) hi[1] = j;
-    if (k < lo[2]) lo[2] = k;
-    if (k > hi[2]) hi[2] = k;
-  }
-  return hi[0] < 0 ? null : [lo, hi];
+/** Index bounding box [lo, hi] (inclusive) of the voxels where `predicate` holds, or null (lib/volume/crop's box, whose max is exclusive). */
+function inclusiveBox(v: Volume, predicate: (value: number) => boolean): [Vec3, Vec3] | null {
+  const box = boundingBox(v, predicate);
+  return box && [box.min, box.max.map((x) => x - 1) as Vec3];
 }
 
 /**
@@ -747,7 +738,7 @@ export function labelReferenceRegions(ct: Volume, labels: Volume, opts: LabelReg
   for (const t of opts.tissues) {
     if (!ids[t]) continue;
     const set = new Set(ids[t]);
-    const box = labelBox(labels, set);
+    const box = inclusiveBox(labels, (x) => x !== 0 && set.has(x));
     if (!box) {
       out.warnings.push(`label map has none of the ${t} labels ${[...set].join(", ")}: ${t} is searched automatically`);
       continue;
@@ -783,19 +774,3 @@ export function labelReferenceRegions(ct: Volume, labels: Volume, opts: LabelReg
   return out;
 }
 
-/** Index bounding box [lo, hi] (inclusive) of the voxels whose label is in `set`, or null. */
-function labelBox(labels: Volume, set: Set<number>): [Vec3, Vec3] | null {
-  const [nx, ny, nz] = labels.dims;
-  const lo: Vec3 = [nx, ny, nz], hi: Vec3 = [-1, -1, -1];
-  const d = labels.data;
-  for (let k = 0, p = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
-    if (!d[p] || !set.has(d[p])) continue;
-    if (i < lo[0]) lo[0] = i;
-    if (i > hi[0]) hi[0] = i;
-    if (j < lo[1]) lo[1] = j;
-    if (j > hi[1]) hi[1] = j;
-    if (k < lo[2]) lo[2] = k;
-    if (k > hi[2]) hi[2] = k;
-  }
-  return hi[0] < 0 ? null : [lo, hi];
-}
