@@ -11,11 +11,11 @@
  * other work they are the honest figure.
  * @module
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readScan } from "../lib/io/scan.js";
+import { writeConvergenceTable, type BenchRow } from "./convergence.js";
 import { analyzeHip, type HipStrengthChoice } from "../lib/pipeline/hip.js";
 import type { ModulusMapping } from "../lib/pipeline/stages.js";
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_HIP_LINEAR === "1") criteria.push({ criterion: "linear-critical-volume" });
   const modulusMapping = (process.env.BENCH_HIP_MAPPING ?? "integrated") as ModulusMapping;
   const subsamples = Number(process.env.BENCH_HIP_SUBSAMPLES ?? 5);
-  const rows: Record<string, unknown>[] = [];
+  const rows: BenchRow[] = [];
   for (const strength of criteria) {
     for (const h of sizes) {
       const t0 = performance.now(), c0 = process.cpuUsage();
@@ -47,20 +47,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${strength.criterion} ${h} mm: ${r.strengthN} N, ${r.stiffnessNPerMm} N/mm, ${r.elements} elements, ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU\n`);
     }
   }
-  // relative differences to the finest size, per criterion
-  const table = rows.map((r) => {
-    const finest = rows.filter((q) => q.criterion === r.criterion).sort((a, b) => (a.elementSizeMm as number) - (b.elementSizeMm as number))[0];
-    return {
-      ...r,
-      strengthVsFinest: +((r.strengthN as number) / (finest.strengthN as number) - 1).toFixed(4),
-      stiffnessVsFinest: +((r.stiffnessNPerMm as number) / (finest.stiffnessNPerMm as number) - 1).toFixed(4),
-    };
-  });
-  console.table(table.map((t) => Object.fromEntries(Object.entries(t).filter(([k]) => !["stageSeconds", "warnings", "definitionId"].includes(k)))));
-  const out = { bench: "hip", date: new Date().toISOString(), cpus: cpus().length, loadavg: loadavg(), rows: table };
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  const file = join(root, "bench/results", `hip-${out.date.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(out, null, 2));
+  const file = writeConvergenceTable(root, "hip", rows);
   process.stderr.write(`written ${file}\n`);
 }
 

@@ -8,11 +8,11 @@
  * CPU time is the honest figure on a machine shared with other work).
  * @module
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readScan } from "../lib/io/scan.js";
+import { writeConvergenceTable, type BenchRow } from "./convergence.js";
 import { analyzeSpine, type SpineStrengthChoice } from "../lib/pipeline/spine.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const criteria: SpineStrengthChoice[] = [{ criterion: "nonlinear-peak" }];
   if (process.env.BENCH_SPINE_LINEAR === "1") criteria.push({ criterion: "linear-critical-volume" });
   const threads = Number(process.env.BENCH_SPINE_THREADS ?? 1);
-  const rows: Record<string, unknown>[] = [];
+  const rows: BenchRow[] = [];
   for (const strength of criteria) {
     for (const h of sizes) {
       const t0 = performance.now(), c0 = process.cpuUsage();
@@ -42,20 +42,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${strength.criterion} ${h} mm: ${r.strengthN} N, ${r.stiffnessNPerMm} N/mm, ${r.elements} elements, ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU (${threads} thread(s))\n`);
     }
   }
-  // relative differences to the finest size, per criterion
-  const table = rows.map((r) => {
-    const finest = rows.filter((q) => q.criterion === r.criterion).sort((a, b) => (a.elementSizeMm as number) - (b.elementSizeMm as number))[0];
-    return {
-      ...r,
-      strengthVsFinest: +((r.strengthN as number) / (finest.strengthN as number) - 1).toFixed(4),
-      stiffnessVsFinest: +((r.stiffnessNPerMm as number) / (finest.stiffnessNPerMm as number) - 1).toFixed(4),
-    };
-  });
-  console.table(table.map((t) => Object.fromEntries(Object.entries(t).filter(([k]) => !["stageSeconds", "warnings", "definitionId"].includes(k)))));
-  const out = { bench: "spine", date: new Date().toISOString(), cpus: cpus().length, loadavg: loadavg(), rows: table };
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  const file = join(root, "bench/results", `spine-${out.date.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify(out, null, 2));
+  const file = writeConvergenceTable(root, "spine", rows);
   process.stderr.write(`written ${file}\n`);
 }
 
